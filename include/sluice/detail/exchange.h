@@ -1,0 +1,199 @@
+// Exchanges: the typed end of an edge between tasks.
+//
+// An exchange copies rows into one partial batch per outgoing channel and pushes a batch when it
+// is full or when the flush delay has passed. Partitioners decide the channel: forward (the one
+// channel), rebalance (whole batches round-robin), broadcast (every channel) and hash (key group
+// of the row's key). Before a watermark, barrier or end-of-stream, every partial batch is pushed,
+// so control events never overtake the rows before them.
+//
+// Thread-safety: owned and driven by one task.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "sluice/detail/channel_set.h"
+#include "sluice/detail/key_groups.h"
+#include "sluice/detail/operator.h"
+
+namespace sluice::detail {
+
+enum class Partitioning { kForward, kRebalance, kBroadcast, kHash };
+
+template <typename T, typename Router>
+class ExchangeOutput final : public Output {
+ public:
+  // `router(row)` returns the channel of a row; only used for kHash.
+  ExchangeOutput(std::unique_ptr<ChannelSet> channels, Partitioning partitioning, Router router,
+                 size_t batch_size, int64_t flush_delay_us)
+      : channels_(std::move(channels)),
+        partitioning_(partitioning),
+        router_(std::move(router)),
+        batch_size_(batch_size),
+        flush_delay_us_(flush_delay_us),
+        pending_(channels_->size(), nullptr) {}
+
+  ~ExchangeOutput() override {
+    for (Batch<T>* b : pending_) delete b;
+  }
+
+  void emit(BatchBase& batch) override {
+    auto& rows = batch_cast<T>(batch).rows;
+    switch (partitioning_) {
+      case Partitioning::kForward:
+        append_all(0, rows);
+        break;
+      case Partitioning::kRebalance:
+        append_all(next_channel_, rows);
+        next_channel_ = (next_channel_ + 1) % channels_->size();
+        break;
+      case Partitioning::kBroadcast:
+        for (int c = 0; c < channels_->size(); ++c) append_all(c, rows);
+        break;
+      case Partitioning::kHash:
+        for (const T& row : rows) {
+          int c = router_(row);
+          Batch<T>* b = pending(c);
+          b->rows.push_back(row);
+          if (b->rows.size() >= batch_size_) push(c);
+        }
+        break;
+    }
+    if (pending_since_us_ == INT64_MAX && any_pending()) pending_since_us_ = now_us_;
+  }
+
+  void emit_watermark(Timestamp watermark) override {
+    flush();
+    channels_->push_watermark(watermark);
+  }
+  void emit_barrier(uint64_t checkpoint_id) override {
+    flush();
+    channels_->push_barrier(checkpoint_id);
+  }
+  void emit_end() override {
+    flush();
+    channels_->push_end();
+  }
+
+  void set_now(int64_t now_us) override { now_us_ = now_us; }
+  int64_t flush_deadline() const override {
+    return pending_since_us_ == INT64_MAX ? INT64_MAX : pending_since_us_ + flush_delay_us_;
+  }
+  bool flush_due(int64_t now_us) override { return now_us >= flush_deadline(); }
+  void flush() override {
+    for (int c = 0; c < static_cast<int>(pending_.size()); ++c) {
+      if (pending_[c] != nullptr && !pending_[c]->rows.empty()) push(c);
+    }
+    pending_since_us_ = INT64_MAX;
+  }
+  bool blocked() override { return channels_->blocked(); }
+
+ private:
+  Batch<T>* pending(int c) {
+    if (pending_[c] == nullptr) {
+      BatchBase* recycled = channels_->acquire(c);
+      Batch<T>* b = recycled != nullptr ? static_cast<Batch<T>*>(recycled) : new Batch<T>();
+      b->rows.reserve(batch_size_);
+      pending_[c] = b;
+    }
+    return pending_[c];
+  }
+
+  void append_all(int c, const std::vector<T>& rows) {
+    size_t i = 0;
+    while (i < rows.size()) {
+      Batch<T>* b = pending(c);
+      size_t take = std::min(rows.size() - i, batch_size_ - b->rows.size());
+      b->rows.insert(b->rows.end(), rows.begin() + i, rows.begin() + i + take);
+      i += take;
+      if (b->rows.size() >= batch_size_) push(c);
+    }
+  }
+
+  void push(int c) {
+    channels_->push(c, pending_[c]);
+    pending_[c] = nullptr;
+  }
+
+  bool any_pending() const {
+    for (const Batch<T>* b : pending_) {
+      if (b != nullptr && !b->rows.empty()) return true;
+    }
+    return false;
+  }
+
+  std::unique_ptr<ChannelSet> channels_;
+  Partitioning partitioning_;
+  Router router_;
+  size_t batch_size_;
+  int64_t flush_delay_us_;
+  std::vector<Batch<T>*> pending_;  // owned; nullptr when channel c has no partial batch
+  int next_channel_ = 0;
+  int64_t now_us_ = 0;
+  int64_t pending_since_us_ = INT64_MAX;
+};
+
+// Routes rows to the subtask owning their key's key group.
+template <typename KeyFn>
+struct HashRouter {
+  KeyFn key_fn;
+  int max_parallelism;
+  int parallelism;
+  template <typename T>
+  int operator()(const T& row) const {
+    uint64_t h = hash_key(key_fn(row));
+    return subtask_of_key_group(key_group_of(h, max_parallelism), max_parallelism, parallelism);
+  }
+};
+
+struct NoRouter {
+  template <typename T>
+  int operator()(const T&) const {
+    return 0;
+  }
+};
+
+// Several exchanges fed by one operator (a node with more than one consumer).
+class FanoutOutput final : public Output {
+ public:
+  void add(std::unique_ptr<Output> out) { outs_.push_back(std::move(out)); }
+  void emit(BatchBase& batch) override {
+    for (auto& o : outs_) o->emit(batch);  // exchanges copy rows and leave the batch intact
+  }
+  void emit_watermark(Timestamp w) override {
+    for (auto& o : outs_) o->emit_watermark(w);
+  }
+  void emit_barrier(uint64_t id) override {
+    for (auto& o : outs_) o->emit_barrier(id);
+  }
+  void emit_end() override {
+    for (auto& o : outs_) o->emit_end();
+  }
+  void set_now(int64_t now_us) override {
+    for (auto& o : outs_) o->set_now(now_us);
+  }
+  bool flush_due(int64_t now_us) override {
+    for (auto& o : outs_)
+      if (o->flush_due(now_us)) return true;
+    return false;
+  }
+  int64_t flush_deadline() const override {
+    int64_t d = INT64_MAX;
+    for (auto& o : outs_) d = std::min(d, o->flush_deadline());
+    return d;
+  }
+  void flush() override {
+    for (auto& o : outs_) o->flush();
+  }
+  bool blocked() override {
+    bool b = false;
+    for (auto& o : outs_) b |= o->blocked();
+    return b;
+  }
+
+ private:
+  std::vector<std::unique_ptr<Output>> outs_;
+};
+
+}  // namespace sluice::detail

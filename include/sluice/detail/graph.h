@@ -1,0 +1,71 @@
+// The logical graph a job is built as: nodes (operators with a parallelism) joined by edges
+// (with a partitioning). The typed API fills it with factories that create typed operators and
+// typed exchanges; the runtime (src/runtime) turns it into tasks without knowing any row type.
+//
+// Thread-safety: built on one thread before the job starts; read-only afterwards.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sluice/detail/channel_set.h"
+#include "sluice/detail/exchange.h"
+#include "sluice/detail/operator.h"
+
+namespace sluice::detail {
+
+struct ExchangeSpec {
+  Partitioning partitioning = Partitioning::kForward;  // as executed (see job_runner.h)
+  int consumer_parallelism = 1;
+  int max_parallelism = 128;
+  size_t batch_size = 1024;
+  int64_t flush_delay_us = 1000;
+};
+
+struct EdgeSpec {
+  int from = -1;
+  int to = -1;
+  int port = 0;  // input number at the consumer
+  Partitioning partitioning = Partitioning::kForward;
+  // Creates the exchange that one producer subtask writes this edge through.
+  std::function<std::unique_ptr<Output>(std::unique_ptr<ChannelSet>, const ExchangeSpec&)>
+      make_exchange;
+};
+
+struct NodeSpec {
+  std::string name;
+  int parallelism = 1;
+  bool is_source = false;
+  bool chain_with_upstream = true;
+  std::function<std::unique_ptr<Operator>()> make_operator;
+  std::vector<int> in_edges;
+  std::vector<int> out_edges;
+};
+
+class LogicalGraph {
+ public:
+  int add_node(NodeSpec node) {
+    nodes_.push_back(std::move(node));
+    return static_cast<int>(nodes_.size()) - 1;
+  }
+  int add_edge(EdgeSpec edge) {
+    int id = static_cast<int>(edges_.size());
+    nodes_[edge.from].out_edges.push_back(id);
+    nodes_[edge.to].in_edges.push_back(id);
+    edges_.push_back(std::move(edge));
+    return id;
+  }
+  NodeSpec& node(int id) { return nodes_[id]; }
+  const NodeSpec& node(int id) const { return nodes_[id]; }
+  const EdgeSpec& edge(int id) const { return edges_[id]; }
+  int node_count() const { return static_cast<int>(nodes_.size()); }
+  int edge_count() const { return static_cast<int>(edges_.size()); }
+
+ private:
+  std::vector<NodeSpec> nodes_;
+  std::vector<EdgeSpec> edges_;
+};
+
+}  // namespace sluice::detail

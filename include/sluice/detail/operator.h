@@ -1,0 +1,123 @@
+// The small virtual interfaces through which the runtime drives typed operators.
+//
+// An Operator consumes batches on numbered inputs and hands its results to an Output: the next
+// operator of the same task (a chained call, no copy), or an exchange that copies rows into
+// channels towards other tasks. Watermarks, barriers and end-of-stream travel the same path
+// between batches, never inside a per-row loop. Virtual calls happen once per batch.
+//
+// Errors: an exception thrown by a user function inside an operator is caught at that operator's
+// boundary and re-thrown as OperatorError naming it, which fails the job. The try blocks cost
+// nothing unless something is thrown.
+//
+// Thread-safety: an operator instance belongs to one task and is driven by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "sluice/detail/batch.h"
+#include "sluice/time.h"
+
+namespace sluice::detail {
+
+// Where one operator instance sits in the job.
+struct OperatorInfo {
+  std::string name;
+  int subtask = 0;
+  int parallelism = 1;
+  int max_parallelism = 128;
+  size_t batch_size = 1024;
+  std::string display() const {
+    return "'" + name + "' (subtask " + std::to_string(subtask + 1) + "/" +
+           std::to_string(parallelism) + ")";
+  }
+};
+
+// A failure attributed to one operator; the job fails with this message.
+class OperatorError : public std::runtime_error {
+ public:
+  OperatorError(const std::string& op, const std::string& what)
+      : std::runtime_error("operator " + op + " failed: " + what) {}
+};
+
+// Calls `fn`, turning any exception other than an OperatorError raised further down the chain
+// into an OperatorError naming `info`.
+template <typename Fn>
+inline void attribute_errors(const OperatorInfo& info, Fn&& fn) {
+  try {
+    fn();
+  } catch (const OperatorError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw OperatorError(info.display(), e.what());
+  } catch (...) {
+    throw OperatorError(info.display(), "unknown exception");
+  }
+}
+
+// The receiving end of an operator. `emit` lends the batch for the duration of the call; the
+// receiver may reorder, filter or overwrite its rows (the sender clears it afterwards).
+class Output {
+ public:
+  virtual ~Output() = default;
+  virtual void emit(BatchBase& batch) = 0;
+  virtual void emit_watermark(Timestamp watermark) = 0;
+  virtual void emit_barrier(uint64_t checkpoint_id) = 0;
+  virtual void emit_end() = 0;
+
+  // Exchanges buffer partial batches; the task flushes them once `flush_delay` has passed.
+  // `now_us` is a monotonic clock in microseconds read once per scheduling slice.
+  virtual void set_now(int64_t now_us) { (void)now_us; }
+  virtual bool flush_due(int64_t now_us) {
+    (void)now_us;
+    return false;
+  }
+  virtual int64_t flush_deadline() const { return INT64_MAX; }  // INT64_MAX: nothing pending
+  virtual void flush() {}
+  // An exchange whose channel is full keeps the overflow and reports itself blocked; the task
+  // is then not runnable until the overflow drains (backpressure).
+  virtual bool blocked() { return false; }
+};
+
+class Operator {
+ public:
+  virtual ~Operator() = default;
+
+  void set_info(OperatorInfo info) { info_ = std::move(info); }
+  const OperatorInfo& info() const { return info_; }
+  void set_output(Output* out) { out_ = out; }
+
+  virtual void open() {}
+  virtual void process(int input, BatchBase& batch) = 0;
+  // The minimum watermark over all inputs advanced to `watermark`.
+  virtual void on_watermark(Timestamp watermark) { out_->emit_watermark(watermark); }
+  virtual void on_barrier(uint64_t checkpoint_id) { out_->emit_barrier(checkpoint_id); }
+  // Every input ended: emit what is still held, then forward the end.
+  virtual void on_end() { out_->emit_end(); }
+  virtual void close() {}
+
+ protected:
+  Output* out_ = nullptr;
+  OperatorInfo info_;
+};
+
+// What one call of SourceOperator::poll achieved.
+enum class SourceState {
+  kMore,  // produced data; call again
+  kIdle,  // nothing available now (rate limit, no input yet); see next_poll_us
+  kEnd,   // bounded input exhausted; on_end() follows
+};
+
+class SourceOperator : public Operator {
+ public:
+  void process(int, BatchBase&) final {}
+  // Produces at most one batch through out_.
+  virtual SourceState poll(int64_t now_us) = 0;
+  // When idle: the monotonic time (µs) at which polling again makes sense.
+  virtual int64_t next_poll_us() const { return INT64_MAX; }
+};
+
+}  // namespace sluice::detail

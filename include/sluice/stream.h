@@ -1,0 +1,285 @@
+// Stream<T>: a typed handle on one node of a pipeline under construction.
+//
+// Each transformation adds a node and returns a handle on it; `name()`, `parallelism()` and
+// `disable_chaining()` configure the node just added. User functions are template parameters,
+// inlined into the operators; a function with the wrong signature fails to compile with a
+// message naming the transformation and the expected signature.
+//
+// Included by environment.h; include that (or sluice.h) instead.
+#pragma once
+
+#include <concepts>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "sluice/detail/exchange.h"
+#include "sluice/detail/graph.h"
+#include "sluice/detail/operators.h"
+
+namespace sluice {
+
+class Environment;
+
+template <typename T, typename KeyFn>
+class KeyedStream;
+
+// A sink is a copyable object with `void write(std::span<const T> rows)`; optionally
+// `void open(int subtask, int parallelism)` and `void finish()` (end of a bounded stream).
+// Each subtask gets its own copy.
+template <typename S, typename T>
+concept SinkFor = std::copy_constructible<S> && requires(S& s, std::span<const T> rows) {
+  s.write(rows);
+};
+
+namespace detail {
+
+template <typename T, typename Router>
+std::function<std::unique_ptr<Output>(std::unique_ptr<ChannelSet>, const ExchangeSpec&)>
+make_exchange_factory(Router router) {
+  return [router](std::unique_ptr<ChannelSet> channels, const ExchangeSpec& spec) {
+    Router r = router;
+    if constexpr (requires { r.parallelism; }) {
+      r.parallelism = spec.consumer_parallelism;
+      r.max_parallelism = spec.max_parallelism;
+    }
+    return std::unique_ptr<Output>(std::make_unique<ExchangeOutput<T, Router>>(
+        std::move(channels), spec.partitioning, r, spec.batch_size, spec.flush_delay_us));
+  };
+}
+
+// Adapts a per-row function to the sink concept.
+template <typename T, typename F>
+struct RowFunctionSink {
+  F fn;
+  void write(std::span<const T> rows) {
+    for (const T& row : rows) fn(row);
+  }
+};
+
+}  // namespace detail
+
+template <typename T>
+class Stream {
+ public:
+  using ExchangeFactory = std::function<std::unique_ptr<detail::Output>(
+      std::unique_ptr<detail::ChannelSet>, const detail::ExchangeSpec&)>;
+
+  Stream(Environment* env, int node,
+         detail::Partitioning partitioning = detail::Partitioning::kForward,
+         ExchangeFactory exchange = detail::make_exchange_factory<T>(detail::NoRouter{}))
+      : env_(env), node_(node), partitioning_(partitioning), exchange_(std::move(exchange)) {}
+
+  // ---- configuration of the node this handle names ----
+  Stream& name(std::string name);
+  Stream& parallelism(int parallelism);
+  // Starts a new task at this operator even where it could be chained to its input.
+  Stream& disable_chaining();
+
+  // ---- transformations ----
+  template <typename F>
+  auto map(F fn) -> Stream<std::decay_t<std::invoke_result_t<F, const T&>>> {
+    static_assert(std::is_invocable_v<F, const T&>,
+                  "map: the function must be callable as `Out fn(const T& row)`");
+    using Out = std::decay_t<std::invoke_result_t<F, const T&>>;
+    static_assert(!std::is_void_v<Out>, "map: the function must return the new row");
+    return add<Out>("map", [fn] { return std::make_unique<detail::MapOperator<T, Out, F>>(fn); });
+  }
+
+  template <typename F>
+  Stream<T> filter(F fn) {
+    static_assert(std::is_invocable_r_v<bool, F, const T&>,
+                  "filter: the predicate must be callable as `bool fn(const T& row)`");
+    return add<T>("filter", [fn] { return std::make_unique<detail::FilterOperator<T, F>>(fn); });
+  }
+
+  // `fn(row, out)` calls `out.emit(x)` for each output row x of type Out.
+  template <typename Out, typename F>
+  Stream<Out> flat_map(F fn) {
+    static_assert(std::is_invocable_v<F, const T&, Collector<Out>&>,
+                  "flat_map<Out>: the function must be callable as "
+                  "`void fn(const T& row, sluice::Collector<Out>& out)`");
+    return add<Out>("flat_map",
+                    [fn] { return std::make_unique<detail::FlatMapOperator<T, Out, F>>(fn); });
+  }
+
+  // Partitions by key for keyed operations (reduce, aggregate, and later windows and state).
+  template <typename KeyFn>
+  KeyedStream<T, KeyFn> key_by(KeyFn key_fn);
+
+  // Sends each row to the subtask owning its key's key group, without keyed operations.
+  template <typename KeyFn>
+  Stream<T> partition_by(KeyFn key_fn) {
+    static_assert(std::is_invocable_v<KeyFn, const T&>,
+                  "partition_by: the key function must be callable as `Key fn(const T& row)`");
+    return Stream<T>(env_, node_, detail::Partitioning::kHash,
+                     detail::make_exchange_factory<T>(detail::HashRouter<KeyFn>{key_fn, 128, 1}));
+  }
+  // Spreads whole batches round-robin over the next operator's subtasks.
+  Stream<T> rebalance() const {
+    return Stream<T>(env_, node_, detail::Partitioning::kRebalance, exchange_);
+  }
+  // Sends every row to every subtask of the next operator.
+  Stream<T> broadcast() const {
+    return Stream<T>(env_, node_, detail::Partitioning::kBroadcast, exchange_);
+  }
+
+  // One stream of the rows of this stream and `others` (same row type).
+  template <typename... Others>
+  Stream<T> union_with(const Others&... others);
+
+  // Event time: `ts_fn(row)` is the row's timestamp (ms since the epoch); watermarks trail the
+  // highest timestamp seen by `max_out_of_orderness`.
+  template <typename TsFn>
+  Stream<T> assign_timestamps(TsFn ts_fn, Duration max_out_of_orderness) {
+    static_assert(std::is_invocable_r_v<Timestamp, TsFn, const T&>,
+                  "assign_timestamps: the function must be callable as `Timestamp fn(const T&)`");
+    return add<T>("watermarks", [ts_fn, max_out_of_orderness] {
+      return std::make_unique<detail::WatermarkOperator<T, TsFn>>(ts_fn, max_out_of_orderness);
+    });
+  }
+
+  // Ends the stream in `sink`: a sink object (see SinkFor) or a function `void fn(const T&)`.
+  // A function is called from every subtask of the sink; synchronise what it shares.
+  template <typename S>
+  Stream<T> sink(S sink) {
+    if constexpr (SinkFor<S, T>) {
+      return add<T>("sink", [sink] { return std::make_unique<detail::SinkOperator<T, S>>(sink); });
+    } else {
+      static_assert(std::is_invocable_v<S, const T&>,
+                    "sink: expected a sink object with `write(std::span<const T>)` or a function "
+                    "`void fn(const T& row)`");
+      using Adapter = detail::RowFunctionSink<T, S>;
+      return add<T>("sink", [sink] {
+        return std::make_unique<detail::SinkOperator<T, Adapter>>(Adapter{sink});
+      });
+    }
+  }
+
+  Environment* environment() const { return env_; }
+  int node() const { return node_; }
+
+  // Adds a one-input node fed by this stream; the building block of every transformation.
+  template <typename Out>
+  Stream<Out> add(std::string default_name,
+                  std::function<std::unique_ptr<detail::Operator>()> make) const;
+
+ private:
+  template <typename>
+  friend class Stream;
+
+  Environment* env_;
+  int node_;
+  detail::Partitioning partitioning_;
+  ExchangeFactory exchange_;
+};
+
+template <typename T, typename KeyFn>
+class KeyedStream {
+ public:
+  using Key = std::decay_t<std::invoke_result_t<KeyFn, const T&>>;
+
+  KeyedStream(Stream<T> partitioned, KeyFn key_fn)
+      : stream_(std::move(partitioned)), key_fn_(std::move(key_fn)) {}
+
+  // Running reduce: each row becomes `fn(reduced_so_far, row)` for its key.
+  template <typename F>
+  Stream<T> reduce(F fn) {
+    static_assert(std::is_invocable_r_v<T, F, const T&, const T&>,
+                  "reduce: the function must be callable as `T fn(const T& acc, const T& row)`");
+    KeyFn key_fn = key_fn_;
+    return stream_.template add<T>("reduce", [key_fn, fn] {
+      return std::make_unique<detail::KeyedReduceOperator<T, KeyFn, F>>(key_fn, fn);
+    });
+  }
+
+  // Running aggregate: `add(acc, row)` updates the key's accumulator (starting at `init`);
+  // `result(key, acc)` is emitted for every row.
+  template <typename Acc, typename AddFn, typename ResultFn>
+  auto aggregate(Acc init, AddFn add, ResultFn result)
+      -> Stream<std::decay_t<std::invoke_result_t<ResultFn, const Key&, const Acc&>>> {
+    static_assert(std::is_invocable_v<AddFn, Acc&, const T&>,
+                  "aggregate: `add` must be callable as `void add(Acc& acc, const T& row)`");
+    static_assert(std::is_invocable_v<ResultFn, const Key&, const Acc&>,
+                  "aggregate: `result` must be callable as `Out result(const Key&, const Acc&)`");
+    using Out = std::decay_t<std::invoke_result_t<ResultFn, const Key&, const Acc&>>;
+    KeyFn key_fn = key_fn_;
+    return stream_.template add<Out>("aggregate", [key_fn, init, add, result] {
+      return std::make_unique<detail::KeyedAggregateOperator<T, Out, KeyFn, Acc, AddFn, ResultFn>>(
+          key_fn, init, add, result);
+    });
+  }
+
+  const KeyFn& key_fn() const { return key_fn_; }
+  const Stream<T>& partitioned() const { return stream_; }
+
+ private:
+  Stream<T> stream_;
+  KeyFn key_fn_;
+};
+
+}  // namespace sluice
+
+// ---- member templates that need Environment ----
+#include "sluice/environment.h"
+
+namespace sluice {
+
+template <typename T>
+template <typename Out>
+Stream<Out> Stream<T>::add(std::string default_name,
+                           std::function<std::unique_ptr<detail::Operator>()> make) const {
+  detail::LogicalGraph& g = env_->graph();
+  detail::NodeSpec node;
+  node.name = std::move(default_name);
+  node.parallelism = env_->options().parallelism;
+  node.make_operator = std::move(make);
+  int id = g.add_node(std::move(node));
+  g.add_edge(detail::EdgeSpec{node_, id, 0, partitioning_, exchange_});
+  return Stream<Out>(env_, id);
+}
+
+template <typename T>
+Stream<T>& Stream<T>::name(std::string name) {
+  env_->graph().node(node_).name = std::move(name);
+  return *this;
+}
+
+template <typename T>
+Stream<T>& Stream<T>::parallelism(int parallelism) {
+  env_->graph().node(node_).parallelism = parallelism;
+  return *this;
+}
+
+template <typename T>
+Stream<T>& Stream<T>::disable_chaining() {
+  env_->graph().node(node_).chain_with_upstream = false;
+  return *this;
+}
+
+template <typename T>
+template <typename KeyFn>
+KeyedStream<T, KeyFn> Stream<T>::key_by(KeyFn key_fn) {
+  static_assert(std::is_invocable_v<KeyFn, const T&>,
+                "key_by: the key function must be callable as `Key fn(const T& row)`");
+  return KeyedStream<T, KeyFn>(partition_by(key_fn), key_fn);
+}
+
+template <typename T>
+template <typename... Others>
+Stream<T> Stream<T>::union_with(const Others&... others) {
+  static_assert((std::is_same_v<Others, Stream<T>> && ...),
+                "union_with: every stream must have the same row type");
+  Stream<T> u = add<T>("union", [] { return std::make_unique<detail::UnionOperator<T>>(); });
+  int port = 0;
+  (void)port;
+  (env_->graph().add_edge(
+       detail::EdgeSpec{others.node_, u.node_, 0, others.partitioning_, others.exchange_}),
+   ...);
+  return u;
+}
+
+}  // namespace sluice

@@ -1,0 +1,57 @@
+// A channel joins one producer subtask to one consumer subtask.
+//
+// Envelopes (a data batch, a watermark, a checkpoint barrier, or end-of-stream) travel forward
+// in a bounded SPSC ring; emptied batches travel back in a second ring so the producer reuses
+// them. A full forward ring is what backpressure is made of: the producer's task stops being
+// runnable until the consumer pops.
+//
+// Thread-safety: the producer task's thread pushes data and pops returns; the consumer task's
+// thread does the opposite. Wake-ups go through the workers' sleep flags (worker_pool.h).
+#pragma once
+
+#include <cstdint>
+
+#include "runtime/spsc_ring.h"
+#include "sluice/detail/batch.h"
+#include "sluice/time.h"
+
+namespace sluice::runtime {
+
+class Task;
+
+struct Envelope {
+  enum class Kind : uint8_t { kData, kWatermark, kBarrier, kEnd };
+  Kind kind = Kind::kData;
+  int64_t value = 0;  // watermark or checkpoint id
+  detail::BatchBase* batch = nullptr;
+};
+
+class Channel {
+ public:
+  explicit Channel(size_t capacity) : data_(capacity), returns_(capacity * 2) {}
+  ~Channel();
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+
+  // Producer side. try_push wakes the consumer's worker if it sleeps.
+  bool try_push(const Envelope& e);
+  bool full() { return data_.full_for_producer(); }
+  detail::BatchBase* take_returned();
+
+  // Consumer side. After a pop the producer's worker is woken if it sleeps (room appeared).
+  bool try_pop(Envelope& e);
+  bool empty() { return data_.empty_for_consumer(); }
+  void give_back(detail::BatchBase* batch);
+
+  size_t depth() const { return data_.size_approx(); }
+  size_t capacity() const { return data_.capacity(); }
+
+  Task* producer = nullptr;
+  Task* consumer = nullptr;
+
+ private:
+  SpscRing<Envelope> data_;
+  SpscRing<detail::BatchBase*> returns_;
+};
+
+}  // namespace sluice::runtime

@@ -1,0 +1,229 @@
+#include "runtime/job_runner.h"
+
+#include <csignal>
+#include <thread>
+
+#include "runtime/channel.h"
+#include "runtime/channel_set_impl.h"
+#include "runtime/task.h"
+#include "runtime/worker_pool.h"
+
+namespace sluice::runtime {
+
+namespace {
+
+std::atomic<int> g_signal{0};
+extern "C" void on_signal(int sig) { g_signal.store(sig); }
+
+// Installs SIGINT/SIGTERM handlers for the duration of a job.
+class SignalScope {
+ public:
+  explicit SignalScope(bool enabled) : enabled_(enabled) {
+    if (!enabled_) return;
+    g_signal.store(0);
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~SignalScope() {
+    if (!enabled_) return;
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+
+ private:
+  bool enabled_;
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+detail::Partitioning effective_partitioning(const detail::EdgeSpec& e, int p, int q) {
+  if (p == 1 && q == 1) return detail::Partitioning::kForward;
+  if (e.partitioning == detail::Partitioning::kForward && p != q) {
+    return detail::Partitioning::kRebalance;
+  }
+  return e.partitioning;
+}
+
+}  // namespace
+
+JobRunner::JobRunner(const detail::LogicalGraph& graph, const JobOptions& options)
+    : graph_(graph), options_(options) {
+  if (options_.workers <= 0) {
+    options_.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+}
+
+JobRunner::~JobRunner() = default;
+
+bool JobRunner::chained(const detail::LogicalGraph& graph, int node) {
+  const detail::NodeSpec& n = graph.node(node);
+  if (n.is_source || !n.chain_with_upstream || n.in_edges.size() != 1) return false;
+  const detail::EdgeSpec& e = graph.edge(n.in_edges[0]);
+  const detail::NodeSpec& up = graph.node(e.from);
+  if (up.out_edges.size() != 1 || up.parallelism != n.parallelism) return false;
+  return effective_partitioning(e, up.parallelism, n.parallelism) == detail::Partitioning::kForward;
+}
+
+Status JobRunner::build() {
+  const int node_count = graph_.node_count();
+  // Chains in node order: the graph is built upstream-first, so node order is topological.
+  std::vector<int> chain_of(node_count, -1);
+  std::vector<std::vector<int>> chains;
+  for (int n = 0; n < node_count; ++n) {
+    const detail::NodeSpec& spec = graph_.node(n);
+    if (spec.parallelism < 1 || spec.parallelism > options_.max_parallelism) {
+      return Status::invalid_argument("operator '" + spec.name + "': parallelism " +
+                                      std::to_string(spec.parallelism) + " is outside 1.." +
+                                      std::to_string(options_.max_parallelism));
+    }
+    if (!spec.is_source && spec.in_edges.empty()) {
+      return Status::invalid_argument("operator '" + spec.name + "' has no input");
+    }
+    if (chained(graph_, n)) {
+      chain_of[n] = chain_of[graph_.edge(spec.in_edges[0]).from];
+      chains[chain_of[n]].push_back(n);
+    } else {
+      chain_of[n] = static_cast<int>(chains.size());
+      chains.push_back({n});
+    }
+  }
+
+  // Operators of every (chain, subtask).
+  struct Pending {
+    std::vector<std::unique_ptr<detail::Operator>> ops;
+    std::vector<std::unique_ptr<detail::Output>> outputs;
+    detail::Output* tail = nullptr;
+    std::vector<std::pair<Channel*, int>> inputs;
+  };
+  std::vector<std::vector<Pending>> pending(chains.size());
+  for (size_t c = 0; c < chains.size(); ++c) {
+    const int par = graph_.node(chains[c][0]).parallelism;
+    pending[c].resize(par);
+    for (int s = 0; s < par; ++s) {
+      Pending& p = pending[c][s];
+      for (int n : chains[c]) {
+        const detail::NodeSpec& spec = graph_.node(n);
+        std::unique_ptr<detail::Operator> op = spec.make_operator();
+        op->set_info(
+            detail::OperatorInfo{spec.name, s, par, options_.max_parallelism, options_.batch_size});
+        if (!p.ops.empty()) {
+          int port = graph_.edge(spec.in_edges[0]).port;
+          p.outputs.push_back(std::make_unique<ChainLink>(op.get(), port));
+          p.ops.back()->set_output(p.outputs.back().get());
+        }
+        p.ops.push_back(std::move(op));
+      }
+    }
+  }
+
+  // Channels and exchanges for every edge that crosses tasks.
+  std::vector<std::vector<std::vector<std::unique_ptr<detail::Output>>>> exchanges(chains.size());
+  for (size_t c = 0; c < chains.size(); ++c) exchanges[c].resize(pending[c].size());
+  for (int e = 0; e < graph_.edge_count(); ++e) {
+    const detail::EdgeSpec& edge = graph_.edge(e);
+    if (chain_of[edge.to] == chain_of[edge.from] && chained(graph_, edge.to)) continue;
+    const int pc = chain_of[edge.from], cc = chain_of[edge.to];
+    const int p = graph_.node(edge.from).parallelism, q = graph_.node(edge.to).parallelism;
+    detail::ExchangeSpec xs{effective_partitioning(edge, p, q), q, options_.max_parallelism,
+                            options_.batch_size, options_.flush_delay_us};
+    for (int s = 0; s < p; ++s) {
+      std::vector<Channel*> outs;
+      for (int t = 0; t < q; ++t) {
+        if (xs.partitioning == detail::Partitioning::kForward && t != s) continue;
+        channels_.push_back(std::make_unique<Channel>(options_.channel_capacity));
+        outs.push_back(channels_.back().get());
+        pending[cc][t].inputs.emplace_back(channels_.back().get(), edge.port);
+      }
+      auto set = std::make_unique<ChannelSetImpl>(std::move(outs), &batches_allocated_);
+      exchanges[pc][s].push_back(edge.make_exchange(std::move(set), xs));
+    }
+  }
+
+  // Tasks.
+  std::vector<std::vector<Task*>> task_of(chains.size());
+  for (size_t c = 0; c < chains.size(); ++c) {
+    for (size_t s = 0; s < pending[c].size(); ++s) {
+      Pending& p = pending[c][s];
+      auto& ex = exchanges[c][s];
+      if (ex.empty()) {
+        p.outputs.push_back(std::make_unique<NullOutput>());
+      } else if (ex.size() == 1) {
+        p.outputs.push_back(std::move(ex[0]));
+      } else {
+        auto fan = std::make_unique<detail::FanoutOutput>();
+        for (auto& x : ex) fan->add(std::move(x));
+        p.outputs.push_back(std::move(fan));
+      }
+      p.tail = p.outputs.back().get();
+      p.ops.back()->set_output(p.tail);
+      tasks_.push_back(std::make_unique<Task>(std::move(p.ops), std::move(p.outputs), p.tail));
+      task_of[c].push_back(tasks_.back().get());
+    }
+  }
+  // Wire channel ends: inputs were recorded per consumer, in creation order.
+  for (size_t c = 0; c < chains.size(); ++c) {
+    for (size_t s = 0; s < pending[c].size(); ++s) {
+      for (auto& [channel, port] : pending[c][s].inputs) {
+        channel->consumer = task_of[c][s];
+        task_of[c][s]->add_input(channel, port);
+      }
+    }
+  }
+  // Producers: repeat the edge walk in the same order.
+  size_t next = 0;
+  for (int e = 0; e < graph_.edge_count(); ++e) {
+    const detail::EdgeSpec& edge = graph_.edge(e);
+    if (chain_of[edge.to] == chain_of[edge.from] && chained(graph_, edge.to)) continue;
+    const int p = graph_.node(edge.from).parallelism, q = graph_.node(edge.to).parallelism;
+    const bool forward = effective_partitioning(edge, p, q) == detail::Partitioning::kForward;
+    for (int s = 0; s < p; ++s) {
+      for (int t = 0; t < q; ++t) {
+        if (forward && t != s) continue;
+        channels_[next++]->producer = task_of[chain_of[edge.from]][s];
+      }
+    }
+  }
+  stats_.tasks = static_cast<int>(tasks_.size());
+  stats_.channels = static_cast<int>(channels_.size());
+  return Status::ok();
+}
+
+Status JobRunner::run() {
+  if (graph_.node_count() == 0) return Status::invalid_argument("the job has no operators");
+  SLUICE_RETURN_IF_ERROR(build());
+  const int64_t start = monotonic_us();
+  try {
+    for (auto& t : tasks_) t->open();
+  } catch (const std::exception& e) {
+    return Status::failed(e.what());
+  }
+  pool_ = std::make_unique<WorkerPool>(options_.workers);
+  std::vector<Task*> order;
+  for (auto& t : tasks_) order.push_back(t.get());
+  SignalScope signals(options_.handle_signals);
+  pool_->start(order);
+  while (!pool_->all_finished() && !pool_->cancelled()) {
+    pool_->wait_for(20);
+    if (options_.handle_signals && g_signal.load() != 0) cancel_requested_ = true;
+    if (cancel_requested_) pool_->cancel();
+  }
+  pool_->join();
+  stats_.seconds = static_cast<double>(monotonic_us() - start) / 1e6;
+  stats_.batches_allocated = batches_allocated_.load();
+  std::string failure = pool_->failure();
+  if (!failure.empty()) return Status::failed(failure);
+  if (cancel_requested_ && !pool_->all_finished()) return Status::cancelled("job cancelled");
+  try {
+    for (auto& t : tasks_) t->close();
+  } catch (const std::exception& e) {
+    return Status::failed(e.what());
+  }
+  return Status::ok();
+}
+
+void JobRunner::cancel() { cancel_requested_ = true; }
+
+}  // namespace sluice::runtime

@@ -1,0 +1,52 @@
+// Runs a logical graph: builds the physical plan (chains, subtasks, channels), starts the worker
+// pool and waits for the job to finish, fail or be cancelled.
+//
+// Chaining: a node joins its upstream's task when it has exactly one input, that input is a
+// forward edge (or any edge between two operators of parallelism 1), parallelisms are equal, the
+// upstream has no other consumer, and chaining was not disabled on it. A forward edge between
+// operators of different parallelism is executed as a rebalance.
+//
+// Thread-safety: one run at a time per runner; cancel() from any thread (e.g. a signal watcher).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sluice/detail/graph.h"
+#include "sluice/options.h"
+#include "sluice/status.h"
+
+namespace sluice::runtime {
+
+class Channel;
+class Task;
+class WorkerPool;
+
+class JobRunner {
+ public:
+  JobRunner(const detail::LogicalGraph& graph, const JobOptions& options);
+  ~JobRunner();
+
+  Status run();
+  void cancel();
+  const JobStats& stats() const { return stats_; }
+
+  // Whether `node` runs in the same task as its single upstream node.
+  static bool chained(const detail::LogicalGraph& graph, int node);
+
+ private:
+  Status build();
+
+  const detail::LogicalGraph& graph_;
+  JobOptions options_;
+  std::vector<std::unique_ptr<Channel>> channels_;
+  std::vector<std::unique_ptr<Task>> tasks_;
+  std::unique_ptr<WorkerPool> pool_;
+  std::atomic<bool> cancel_requested_{false};
+  std::atomic<int64_t> batches_allocated_{0};
+  JobStats stats_;
+};
+
+}  // namespace sluice::runtime

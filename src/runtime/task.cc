@@ -1,0 +1,171 @@
+#include "runtime/task.h"
+
+#include <algorithm>
+
+#include "runtime/worker_pool.h"
+
+namespace sluice::runtime {
+
+namespace {
+constexpr int kSourceBatchesPerSlice = 8;
+constexpr int kEnvelopesPerSlice = 32;
+}  // namespace
+
+void ChainLink::emit(detail::BatchBase& batch) {
+  detail::attribute_errors(next_->info(), [&] { next_->process(port_, batch); });
+}
+void ChainLink::emit_watermark(Timestamp watermark) {
+  detail::attribute_errors(next_->info(), [&] { next_->on_watermark(watermark); });
+}
+void ChainLink::emit_barrier(uint64_t checkpoint_id) {
+  detail::attribute_errors(next_->info(), [&] { next_->on_barrier(checkpoint_id); });
+}
+void ChainLink::emit_end() {
+  detail::attribute_errors(next_->info(), [&] { next_->on_end(); });
+}
+
+Task::Task(std::vector<std::unique_ptr<detail::Operator>> ops,
+           std::vector<std::unique_ptr<detail::Output>> outputs, detail::Output* tail)
+    : ops_(std::move(ops)), outputs_(std::move(outputs)), tail_(tail) {
+  source_ = dynamic_cast<detail::SourceOperator*>(ops_.front().get());
+}
+
+Task::~Task() = default;
+
+void Task::add_input(Channel* channel, int port) {
+  inputs_.push_back(Input{channel, port});
+  ++open_inputs_;
+}
+
+void Task::open() {
+  for (auto& op : ops_) detail::attribute_errors(op->info(), [&] { op->open(); });
+}
+
+void Task::close() {
+  for (auto& op : ops_) detail::attribute_errors(op->info(), [&] { op->close(); });
+}
+
+void Task::notify() { worker_->wake(); }
+
+Task::Slice Task::run_slice(int64_t now_us) {
+  if (finished_) return Slice::kFinished;
+  tail_->set_now(now_us);
+  if (tail_->blocked()) return Slice::kBlocked;
+  if (ended_) {  // the end went out and nothing waits in an overflow any more
+    finished_ = true;
+    return Slice::kFinished;
+  }
+  bool progress = false;
+  detail::Operator* head = ops_.front().get();
+  if (source_ != nullptr) {
+    for (int i = 0; i < kSourceBatchesPerSlice; ++i) {
+      detail::SourceState state;
+      detail::attribute_errors(head->info(), [&] { state = source_->poll(now_us); });
+      source_idle_ = state == detail::SourceState::kIdle;
+      if (state == detail::SourceState::kIdle) break;
+      progress = true;
+      if (state == detail::SourceState::kEnd) {
+        detail::attribute_errors(head->info(), [&] { head->on_end(); });
+        ended_ = true;
+        break;
+      }
+      if (tail_->blocked()) break;
+    }
+  } else {
+    int handled = 0;
+    size_t empty_in_row = 0;
+    while (handled < kEnvelopesPerSlice && empty_in_row < inputs_.size() && !ended_) {
+      Input& in = inputs_[next_input_];
+      next_input_ = next_input_ + 1 == inputs_.size() ? 0 : next_input_ + 1;
+      Envelope e;
+      if (in.ended || !in.channel->try_pop(e)) {
+        ++empty_in_row;
+        continue;
+      }
+      empty_in_row = 0;
+      ++handled;
+      progress = true;
+      handle(in, e);
+      if (tail_->blocked()) break;
+    }
+  }
+  if (!ended_ && tail_->flush_due(now_us)) tail_->flush();
+  if (ended_ && !tail_->blocked()) {
+    finished_ = true;
+    return Slice::kFinished;
+  }
+  if (progress) return Slice::kProgress;
+  return tail_->blocked() ? Slice::kBlocked : Slice::kIdle;
+}
+
+void Task::handle(Input& in, const Envelope& e) {
+  detail::Operator* head = ops_.front().get();
+  switch (e.kind) {
+    case Envelope::Kind::kData:
+      detail::attribute_errors(head->info(), [&] { head->process(in.port, *e.batch); });
+      in.channel->give_back(e.batch);
+      break;
+    case Envelope::Kind::kWatermark:
+      in.watermark = std::max(in.watermark, e.value);
+      advance_watermark();
+      break;
+    case Envelope::Kind::kBarrier: {
+      // Carried, not yet aligned: forwarded once every open input has delivered it.
+      int& seen = barriers_[static_cast<uint64_t>(e.value)];
+      if (++seen == open_inputs_) {
+        barriers_.erase(static_cast<uint64_t>(e.value));
+        detail::attribute_errors(head->info(), [&] { head->on_barrier(e.value); });
+      }
+      break;
+    }
+    case Envelope::Kind::kEnd:
+      in.ended = true;
+      --open_inputs_;
+      end_input();
+      break;
+  }
+}
+
+void Task::advance_watermark() {
+  Timestamp min = kMaxTimestamp;
+  bool any = false;
+  for (const Input& in : inputs_) {
+    if (in.ended) continue;
+    any = true;
+    min = std::min(min, in.watermark);
+  }
+  if (!any || min <= watermark_) return;
+  watermark_ = min;
+  detail::Operator* head = ops_.front().get();
+  detail::attribute_errors(head->info(), [&] { head->on_watermark(min); });
+}
+
+void Task::end_input() {
+  if (open_inputs_ > 0) {
+    advance_watermark();  // an ended input no longer holds the watermark back
+    return;
+  }
+  detail::Operator* head = ops_.front().get();
+  detail::attribute_errors(head->info(), [&] { head->on_end(); });
+  ended_ = true;
+}
+
+bool Task::has_work(int64_t now_us) {
+  if (finished_) return false;
+  if (tail_->blocked()) return false;
+  if (ended_) return true;
+  if (now_us >= tail_->flush_deadline()) return true;
+  if (source_ != nullptr) return !source_idle_ || now_us >= source_->next_poll_us();
+  for (Input& in : inputs_) {
+    if (!in.ended && !in.channel->empty()) return true;
+  }
+  return false;
+}
+
+int64_t Task::deadline_us() const {
+  int64_t d = tail_->flush_deadline();
+  if (source_ != nullptr && source_idle_) d = std::min(d, source_->next_poll_us());
+  return d;
+}
+
+}  // namespace sluice::runtime

@@ -1,0 +1,105 @@
+// A task: one subtask of a chain of operators, the unit the worker pool schedules.
+//
+// A task owns its operators (the chain head first), the links between them, and the exchanges at
+// its end. run_slice() does a bounded amount of work and returns, so one worker thread can run
+// many tasks cooperatively. Between batches it merges watermarks (the minimum over inputs that
+// have not ended), forwards barriers once every input has delivered them, ends when every input
+// has ended, and flushes partial exchange batches when the flush delay has passed.
+//
+// A task is not runnable while an exchange holds overflow (backpressure) or while it has no input.
+// An exception from an operator ends the slice as an OperatorError; the job then fails.
+//
+// Thread-safety: run by one worker thread; notify() may be called from any thread.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "runtime/channel.h"
+#include "sluice/detail/operator.h"
+
+namespace sluice::runtime {
+
+class Worker;
+
+class Task {
+ public:
+  enum class Slice { kProgress, kIdle, kBlocked, kFinished };
+
+  Task(std::vector<std::unique_ptr<detail::Operator>> ops,
+       std::vector<std::unique_ptr<detail::Output>> outputs, detail::Output* tail);
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+  ~Task();
+
+  void add_input(Channel* channel, int port);
+  void set_worker(Worker* worker) { worker_ = worker; }
+  Worker* worker() const { return worker_; }
+  const std::string& name() const { return ops_.front()->info().name; }
+
+  void open();
+  void close();
+
+  // REQUIRES: called by the task's worker thread only.
+  Slice run_slice(int64_t now_us);
+  // Whether run_slice could make progress now (checked before a worker sleeps).
+  bool has_work(int64_t now_us);
+  // The monotonic time (µs) by which the task must run again even without input.
+  int64_t deadline_us() const;
+  bool finished() const { return finished_; }
+
+  // Wakes the task's worker if it sleeps. Any thread.
+  void notify();
+
+ private:
+  struct Input {
+    Channel* channel;
+    int port;
+    Timestamp watermark = kMinTimestamp;
+    bool ended = false;
+  };
+
+  void handle(Input& in, const Envelope& e);
+  void advance_watermark();
+  void end_input();
+
+  std::vector<std::unique_ptr<detail::Operator>> ops_;
+  std::vector<std::unique_ptr<detail::Output>> outputs_;  // links and exchanges, owned
+  detail::Output* tail_;  // what the last operator writes to (exchange, fan-out or null)
+  detail::SourceOperator* source_ = nullptr;
+  std::vector<Input> inputs_;
+  size_t next_input_ = 0;
+  int open_inputs_ = 0;
+  Timestamp watermark_ = kMinTimestamp;
+  absl::flat_hash_map<uint64_t, int> barriers_;  // checkpoint id -> inputs that delivered it
+  bool source_idle_ = false;
+  bool ended_ = false;     // on_end() ran: the end is in the exchanges, perhaps in overflow
+  bool finished_ = false;  // ended and every overflow drained
+  Worker* worker_ = nullptr;
+};
+
+// Links one operator to the next one in its chain: a direct call, no copy.
+class ChainLink final : public detail::Output {
+ public:
+  ChainLink(detail::Operator* next, int port) : next_(next), port_(port) {}
+  void emit(detail::BatchBase& batch) override;
+  void emit_watermark(Timestamp watermark) override;
+  void emit_barrier(uint64_t checkpoint_id) override;
+  void emit_end() override;
+
+ private:
+  detail::Operator* next_;
+  int port_;
+};
+
+// The output of a chain that ends in a sink.
+class NullOutput final : public detail::Output {
+ public:
+  void emit(detail::BatchBase&) override {}
+  void emit_watermark(Timestamp) override {}
+  void emit_barrier(uint64_t) override {}
+  void emit_end() override {}
+};
+
+}  // namespace sluice::runtime
