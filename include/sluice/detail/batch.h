@@ -10,9 +10,36 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <new>
+#include <utility>
 #include <vector>
 
 namespace sluice::detail {
+
+// An allocator whose value-less construct() default-initializes: resize() on a vector of
+// trivial rows then costs nothing per row, so producers can size a batch and write rows by index.
+template <typename T>
+class DefaultInitAllocator : public std::allocator<T> {
+ public:
+  template <typename U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  using std::allocator<T>::allocator;
+  template <typename U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+// The rows of a batch.
+template <typename T>
+using RowVector = std::vector<T, DefaultInitAllocator<T>>;
 
 class BatchBase {
  public:
@@ -27,7 +54,7 @@ class Batch final : public BatchBase {
   size_t size() const override { return rows.size(); }
   void clear() override { rows.clear(); }
 
-  std::vector<T> rows;
+  RowVector<T> rows;
 };
 
 template <typename T>

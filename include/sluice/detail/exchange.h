@@ -100,7 +100,7 @@ class ExchangeOutput final : public Output {
     return pending_[c];
   }
 
-  void append_all(int c, const std::vector<T>& rows) {
+  void append_all(int c, const RowVector<T>& rows) {
     size_t i = 0;
     while (i < rows.size()) {
       Batch<T>* b = pending(c);

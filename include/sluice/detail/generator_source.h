@@ -43,8 +43,10 @@ class GeneratorSource final : public SourceOperator {
     rows.clear();
     const uint64_t remaining = (count_ - next_ - 1) / stride_ + 1;  // next_ < count_
     const uint64_t n = std::min<uint64_t>(want, remaining);
+    rows.resize(n);
+    T* out = rows.data();
     uint64_t i = next_;
-    for (uint64_t k = 0; k < n; ++k, i += stride_) rows.push_back(fn_(i));
+    for (uint64_t k = 0; k < n; ++k, i += stride_) out[k] = fn_(i);
     next_ = i;
     made_ += n;
     out_->emit(batch_);

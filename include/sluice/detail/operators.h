@@ -49,9 +49,10 @@ class MapOperator final : public Operator {
       for (In& row : in) row = fn_(static_cast<const In&>(row));
       out_->emit(batch);
     } else {
-      out_batch_.rows.clear();
-      out_batch_.rows.reserve(in.size());
-      for (const In& row : in) out_batch_.rows.push_back(fn_(row));
+      const size_t n = in.size();
+      out_batch_.rows.resize(n);
+      Out* out = out_batch_.rows.data();
+      for (size_t i = 0; i < n; ++i) out[i] = fn_(static_cast<const In&>(in[i]));
       out_->emit(out_batch_);
     }
   }
