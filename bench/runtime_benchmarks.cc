@@ -176,7 +176,7 @@ int run_runtime_benchmarks(const BenchOptions& options) {
       hand = std::min(hand, seconds_of([&] { expected = w.hand_loop(n, w.keys); }));
     }
     double p1_rate = 0;
-    for (int par : {1, 2}) {
+    for (int par = 1; par <= options.max_parallelism; ++par) {
       double best = 1e30;
       for (int r = 0; r < options.repetitions; ++r) {
         JobOptions jo;
@@ -200,7 +200,7 @@ int run_runtime_benchmarks(const BenchOptions& options) {
       std::printf("%-30s %4d %12llu %11.1fM %11.1fM %7.2f", w.name.c_str(), par,
                   static_cast<unsigned long long>(n), rate / 1e6, hand_rate / 1e6,
                   rate / hand_rate);
-      if (par == 2) std::printf("   (p2/p1 %.2f)", rate / p1_rate);
+      if (par > 1) std::printf("   (p%d/p1 %.2f)", par, rate / p1_rate);
       std::printf("\n");
     }
   }

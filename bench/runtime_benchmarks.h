@@ -9,9 +9,10 @@
 namespace sluice::bench {
 
 struct BenchOptions {
-  double scale = 1.0;   // multiplies every event count
-  int repetitions = 3;  // best of
-  std::string only;     // run only workloads whose name contains this
+  double scale = 1.0;       // multiplies every event count
+  int repetitions = 3;      // best of
+  std::string only;         // run only workloads whose name contains this
+  int max_parallelism = 2;  // the engine runs at parallelism 1 .. this
 };
 
 // Runs the workloads and prints a table and the command that reproduces it. Returns 0 on success.

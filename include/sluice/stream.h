@@ -45,6 +45,7 @@ make_exchange_factory(Router router) {
     if constexpr (requires { r.parallelism; }) {
       r.parallelism = spec.consumer_parallelism;
       r.max_parallelism = spec.max_parallelism;
+      r.prepare();
     }
     return std::unique_ptr<Output>(std::make_unique<ExchangeOutput<T, Router>>(
         std::move(channels), spec.partitioning, r, spec.batch_size, spec.flush_delay_us));
@@ -115,8 +116,9 @@ class Stream {
   Stream<T> partition_by(KeyFn key_fn) {
     static_assert(std::is_invocable_v<KeyFn, const T&>,
                   "partition_by: the key function must be callable as `Key fn(const T& row)`");
-    return Stream<T>(env_, node_, detail::Partitioning::kHash,
-                     detail::make_exchange_factory<T>(detail::HashRouter<KeyFn>{key_fn, 128, 1}));
+    return Stream<T>(
+        env_, node_, detail::Partitioning::kHash,
+        detail::make_exchange_factory<T>(detail::HashRouter<KeyFn>{key_fn, 128, 1, nullptr}));
   }
   // Spreads whole batches round-robin over the next operator's subtasks.
   Stream<T> rebalance() const {

@@ -9,6 +9,7 @@
 // Thread-safety: owned and driven by one task.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -134,16 +135,24 @@ class ExchangeOutput final : public Output {
   int64_t pending_since_us_ = INT64_MAX;
 };
 
-// Routes rows to the subtask owning their key's key group.
+// Routes rows to the subtask owning their key's key group, through a table built once.
 template <typename KeyFn>
 struct HashRouter {
   KeyFn key_fn;
-  int max_parallelism;
-  int parallelism;
+  int max_parallelism = 128;
+  int parallelism = 1;
+  std::shared_ptr<const std::vector<uint16_t>> subtask_of;  // by key group; set by prepare()
+
+  void prepare() {
+    auto table = std::make_shared<std::vector<uint16_t>>(max_parallelism);
+    for (int g = 0; g < max_parallelism; ++g) {
+      (*table)[g] = static_cast<uint16_t>(subtask_of_key_group(g, max_parallelism, parallelism));
+    }
+    subtask_of = std::move(table);
+  }
   template <typename T>
   int operator()(const T& row) const {
-    uint64_t h = hash_key(key_fn(row));
-    return subtask_of_key_group(key_group_of(h, max_parallelism), max_parallelism, parallelism);
+    return (*subtask_of)[key_group_of(hash_key(key_fn(row)), max_parallelism)];
   }
 };
 

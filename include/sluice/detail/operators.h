@@ -39,6 +39,10 @@ class Collector {
 
 namespace detail {
 
+// Keyed operators look up the state of row i + kPrefetchDistance ahead of row i, so the cache
+// misses of a batch overlap instead of queueing one behind the other.
+inline constexpr size_t kPrefetchDistance = 8;
+
 template <typename In, typename Out, typename F>
 class MapOperator final : public Operator {
  public:
@@ -122,7 +126,11 @@ class KeyedReduceOperator final : public Operator {
  public:
   KeyedReduceOperator(KeyFn key_fn, F fn) : key_fn_(std::move(key_fn)), fn_(std::move(fn)) {}
   void process(int, BatchBase& batch) override {
-    for (T& row : batch_cast<T>(batch).rows) {
+    auto& rows = batch_cast<T>(batch).rows;
+    const size_t n = rows.size();
+    for (size_t i = 0; i < n; ++i) {
+      T& row = rows[i];
+      if (i + kPrefetchDistance < n) state_.prefetch(key_fn_(rows[i + kPrefetchDistance]));
       auto [it, inserted] = state_.try_emplace(key_fn_(static_cast<const T&>(row)), row);
       if (!inserted)
         it->second = fn_(static_cast<const T&>(it->second), static_cast<const T&>(row));
