@@ -69,10 +69,16 @@ class Stream {
   using ExchangeFactory = std::function<std::unique_ptr<detail::Output>(
       std::unique_ptr<detail::ChannelSet>, const detail::ExchangeSpec&)>;
 
+  // A handle on output `from_port` of `node` (0: its main output, 1..: side outputs).
   Stream(Environment* env, int node,
          detail::Partitioning partitioning = detail::Partitioning::kForward,
-         ExchangeFactory exchange = detail::make_exchange_factory<T>(detail::NoRouter{}))
-      : env_(env), node_(node), partitioning_(partitioning), exchange_(std::move(exchange)) {}
+         ExchangeFactory exchange = detail::make_exchange_factory<T>(detail::NoRouter{}),
+         int from_port = 0)
+      : env_(env),
+        node_(node),
+        from_port_(from_port),
+        partitioning_(partitioning),
+        exchange_(std::move(exchange)) {}
 
   // ---- configuration of the node this handle names ----
   Stream& name(std::string name);
@@ -118,15 +124,16 @@ class Stream {
                   "partition_by: the key function must be callable as `Key fn(const T& row)`");
     return Stream<T>(
         env_, node_, detail::Partitioning::kHash,
-        detail::make_exchange_factory<T>(detail::HashRouter<KeyFn>{key_fn, 128, 1, nullptr}));
+        detail::make_exchange_factory<T>(detail::HashRouter<KeyFn>{key_fn, 128, 1, nullptr}),
+        from_port_);
   }
   // Spreads whole batches round-robin over the next operator's subtasks.
   Stream<T> rebalance() const {
-    return Stream<T>(env_, node_, detail::Partitioning::kRebalance, exchange_);
+    return Stream<T>(env_, node_, detail::Partitioning::kRebalance, exchange_, from_port_);
   }
   // Sends every row to every subtask of the next operator.
   Stream<T> broadcast() const {
-    return Stream<T>(env_, node_, detail::Partitioning::kBroadcast, exchange_);
+    return Stream<T>(env_, node_, detail::Partitioning::kBroadcast, exchange_, from_port_);
   }
 
   // One stream of the rows of this stream and `others` (same row type).
@@ -175,6 +182,7 @@ class Stream {
 
   Environment* env_;
   int node_;
+  int from_port_ = 0;
   detail::Partitioning partitioning_;
   ExchangeFactory exchange_;
 };
@@ -240,7 +248,12 @@ Stream<Out> Stream<T>::add(std::string default_name,
   node.parallelism = env_->options().parallelism;
   node.make_operator = std::move(make);
   int id = g.add_node(std::move(node));
-  g.add_edge(detail::EdgeSpec{node_, id, 0, partitioning_, exchange_});
+  g.add_edge(detail::EdgeSpec{.from = node_,
+                              .to = id,
+                              .port = 0,
+                              .from_port = from_port_,
+                              .partitioning = partitioning_,
+                              .make_exchange = exchange_});
   return Stream<Out>(env_, id);
 }
 

@@ -1,6 +1,8 @@
 #include "runtime/job_runner.h"
 
+#include <algorithm>
 #include <csignal>
+#include <map>
 #include <thread>
 
 #include "runtime/channel.h"
@@ -62,6 +64,7 @@ bool JobRunner::chained(const detail::LogicalGraph& graph, int node) {
   const detail::NodeSpec& n = graph.node(node);
   if (n.is_source || !n.chain_with_upstream || n.in_edges.size() != 1) return false;
   const detail::EdgeSpec& e = graph.edge(n.in_edges[0]);
+  if (e.from_port != 0) return false;
   const detail::NodeSpec& up = graph.node(e.from);
   if (up.out_edges.size() != 1 || up.parallelism != n.parallelism) return false;
   return effective_partitioning(e, up.parallelism, n.parallelism) == detail::Partitioning::kForward;
@@ -95,7 +98,6 @@ Status JobRunner::build() {
   struct Pending {
     std::vector<std::unique_ptr<detail::Operator>> ops;
     std::vector<std::unique_ptr<detail::Output>> outputs;
-    detail::Output* tail = nullptr;
     std::vector<std::pair<Channel*, int>> inputs;
   };
   std::vector<std::vector<Pending>> pending(chains.size());
@@ -120,7 +122,9 @@ Status JobRunner::build() {
   }
 
   // Channels and exchanges for every edge that crosses tasks.
-  std::vector<std::vector<std::vector<std::unique_ptr<detail::Output>>>> exchanges(chains.size());
+  // Exchanges of every (chain, subtask), by (producing node, output port).
+  using ExchangeMap = std::map<std::pair<int, int>, std::vector<std::unique_ptr<detail::Output>>>;
+  std::vector<std::vector<ExchangeMap>> exchanges(chains.size());
   for (size_t c = 0; c < chains.size(); ++c) exchanges[c].resize(pending[c].size());
   for (int e = 0; e < graph_.edge_count(); ++e) {
     const detail::EdgeSpec& edge = graph_.edge(e);
@@ -138,28 +142,45 @@ Status JobRunner::build() {
         pending[cc][t].inputs.emplace_back(channels_.back().get(), edge.port);
       }
       auto set = std::make_unique<ChannelSetImpl>(std::move(outs), &batches_allocated_);
-      exchanges[pc][s].push_back(edge.make_exchange(std::move(set), xs));
+      exchanges[pc][s][{edge.from, edge.from_port}].push_back(
+          edge.make_exchange(std::move(set), xs));
     }
   }
 
-  // Tasks.
+  // Tasks: main outputs of the chain's last node end the chain; side outputs of any node of the
+  // chain are set on its operator. Several edges from one output share it through a fan-out.
   std::vector<std::vector<Task*>> task_of(chains.size());
   for (size_t c = 0; c < chains.size(); ++c) {
     for (size_t s = 0; s < pending[c].size(); ++s) {
       Pending& p = pending[c][s];
-      auto& ex = exchanges[c][s];
-      if (ex.empty()) {
-        p.outputs.push_back(std::make_unique<NullOutput>());
-      } else if (ex.size() == 1) {
-        p.outputs.push_back(std::move(ex[0]));
-      } else {
-        auto fan = std::make_unique<detail::FanoutOutput>();
-        for (auto& x : ex) fan->add(std::move(x));
-        p.outputs.push_back(std::move(fan));
+      std::vector<detail::Output*> group;
+      detail::Output* tail = nullptr;
+      for (auto& [key, outs] : exchanges[c][s]) {
+        const auto [node, port] = key;
+        std::unique_ptr<detail::Output> out;
+        if (outs.size() == 1) {
+          out = std::move(outs[0]);
+        } else {
+          auto fan = std::make_unique<detail::FanoutOutput>();
+          for (auto& x : outs) fan->add(std::move(x));
+          out = std::move(fan);
+        }
+        group.push_back(out.get());
+        const size_t pos = std::find(chains[c].begin(), chains[c].end(), node) - chains[c].begin();
+        if (port == 0) {
+          tail = out.get();
+        } else {
+          p.ops[pos]->set_side_output(port, out.get());
+        }
+        p.outputs.push_back(std::move(out));
       }
-      p.tail = p.outputs.back().get();
-      p.ops.back()->set_output(p.tail);
-      tasks_.push_back(std::make_unique<Task>(std::move(p.ops), std::move(p.outputs), p.tail));
+      if (tail == nullptr) {
+        p.outputs.push_back(std::make_unique<NullOutput>());
+        tail = p.outputs.back().get();
+      }
+      p.ops.back()->set_output(tail);
+      tasks_.push_back(
+          std::make_unique<Task>(std::move(p.ops), std::move(p.outputs), std::move(group)));
       task_of[c].push_back(tasks_.back().get());
     }
   }

@@ -25,8 +25,9 @@ void ChainLink::emit_end() {
 }
 
 Task::Task(std::vector<std::unique_ptr<detail::Operator>> ops,
-           std::vector<std::unique_ptr<detail::Output>> outputs, detail::Output* tail)
-    : ops_(std::move(ops)), outputs_(std::move(outputs)), tail_(tail) {
+           std::vector<std::unique_ptr<detail::Output>> outputs,
+           std::vector<detail::Output*> exchanges)
+    : ops_(std::move(ops)), outputs_(std::move(outputs)), exchanges_(std::move(exchanges)) {
   source_ = dynamic_cast<detail::SourceOperator*>(ops_.front().get());
 }
 
@@ -49,8 +50,8 @@ void Task::notify() { worker_->wake(); }
 
 Task::Slice Task::run_slice(int64_t now_us) {
   if (finished_) return Slice::kFinished;
-  tail_->set_now(now_us);
-  if (tail_->blocked()) return Slice::kBlocked;
+  exchanges_.set_now(now_us);
+  if (exchanges_.blocked()) return Slice::kBlocked;
   if (ended_) {  // the end went out and nothing waits in an overflow any more
     finished_ = true;
     return Slice::kFinished;
@@ -69,7 +70,7 @@ Task::Slice Task::run_slice(int64_t now_us) {
         ended_ = true;
         break;
       }
-      if (tail_->blocked()) break;
+      if (exchanges_.blocked()) break;
     }
   } else {
     int handled = 0;
@@ -86,16 +87,16 @@ Task::Slice Task::run_slice(int64_t now_us) {
       ++handled;
       progress = true;
       handle(in, e);
-      if (tail_->blocked()) break;
+      if (exchanges_.blocked()) break;
     }
   }
-  if (!ended_ && tail_->flush_due(now_us)) tail_->flush();
-  if (ended_ && !tail_->blocked()) {
+  if (!ended_) exchanges_.flush_due(now_us);
+  if (ended_ && !exchanges_.blocked()) {
     finished_ = true;
     return Slice::kFinished;
   }
   if (progress) return Slice::kProgress;
-  return tail_->blocked() ? Slice::kBlocked : Slice::kIdle;
+  return exchanges_.blocked() ? Slice::kBlocked : Slice::kIdle;
 }
 
 void Task::handle(Input& in, const Envelope& e) {
@@ -152,9 +153,9 @@ void Task::end_input() {
 
 bool Task::has_work(int64_t now_us) {
   if (finished_) return false;
-  if (tail_->blocked()) return false;
+  if (exchanges_.blocked()) return false;
   if (ended_) return true;
-  if (now_us >= tail_->flush_deadline()) return true;
+  if (now_us >= exchanges_.flush_deadline()) return true;
   if (source_ != nullptr) return !source_idle_ || now_us >= source_->next_poll_us();
   for (Input& in : inputs_) {
     if (!in.ended && !in.channel->empty()) return true;
@@ -163,7 +164,7 @@ bool Task::has_work(int64_t now_us) {
 }
 
 int64_t Task::deadline_us() const {
-  int64_t d = tail_->flush_deadline();
+  int64_t d = exchanges_.flush_deadline();
   if (source_ != nullptr && source_idle_) d = std::min(d, source_->next_poll_us());
   return d;
 }

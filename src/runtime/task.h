@@ -12,6 +12,7 @@
 // Thread-safety: run by one worker thread; notify() may be called from any thread.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -23,12 +24,42 @@ namespace sluice::runtime {
 
 class Worker;
 
+// The exchanges of one task seen as one: flush deadlines, flushing and backpressure.
+class ExchangeGroup {
+ public:
+  explicit ExchangeGroup(std::vector<detail::Output*> outs) : outs_(std::move(outs)) {}
+  void set_now(int64_t now_us) {
+    for (detail::Output* o : outs_) o->set_now(now_us);
+  }
+  int64_t flush_deadline() const {
+    int64_t d = INT64_MAX;
+    for (detail::Output* o : outs_) d = std::min(d, o->flush_deadline());
+    return d;
+  }
+  void flush_due(int64_t now_us) {
+    for (detail::Output* o : outs_) {
+      if (o->flush_due(now_us)) o->flush();
+    }
+  }
+  bool blocked() {
+    bool b = false;
+    for (detail::Output* o : outs_) b |= o->blocked();
+    return b;
+  }
+
+ private:
+  std::vector<detail::Output*> outs_;
+};
+
 class Task {
  public:
   enum class Slice { kProgress, kIdle, kBlocked, kFinished };
 
+  // `ops` are wired to `outputs` (chain links, exchanges, fan-outs; owned); `exchanges` are the
+  // exchanges among them (main and side outputs), watched for flushing and backpressure.
   Task(std::vector<std::unique_ptr<detail::Operator>> ops,
-       std::vector<std::unique_ptr<detail::Output>> outputs, detail::Output* tail);
+       std::vector<std::unique_ptr<detail::Output>> outputs,
+       std::vector<detail::Output*> exchanges);
   Task(const Task&) = delete;
   Task& operator=(const Task&) = delete;
   ~Task();
@@ -66,7 +97,7 @@ class Task {
 
   std::vector<std::unique_ptr<detail::Operator>> ops_;
   std::vector<std::unique_ptr<detail::Output>> outputs_;  // links and exchanges, owned
-  detail::Output* tail_;  // what the last operator writes to (exchange, fan-out or null)
+  ExchangeGroup exchanges_;  // flush timing and backpressure of every exchange of the task
   detail::SourceOperator* source_ = nullptr;
   std::vector<Input> inputs_;
   size_t next_input_ = 0;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <new>
 #include <utility>
@@ -48,13 +49,20 @@ class BatchBase {
   virtual void clear() = 0;
 };
 
+// Rows, and their event times once a stream has them (after assign_timestamps).
+// Invariant: times.empty() || times.size() == rows.size().
 template <typename T>
 class Batch final : public BatchBase {
  public:
   size_t size() const override { return rows.size(); }
-  void clear() override { rows.clear(); }
+  void clear() override {
+    rows.clear();
+    times.clear();
+  }
+  bool has_times() const { return !times.empty(); }
 
   RowVector<T> rows;
+  RowVector<int64_t> times;  // Timestamp per row
 };
 
 template <typename T>

@@ -40,24 +40,23 @@ class ExchangeOutput final : public Output {
   }
 
   void emit(BatchBase& batch) override {
-    auto& rows = batch_cast<T>(batch).rows;
+    auto& in = batch_cast<T>(batch);
     switch (partitioning_) {
       case Partitioning::kForward:
-        append_all(0, rows);
+        append_all(0, in);
         break;
       case Partitioning::kRebalance:
-        append_all(next_channel_, rows);
+        append_all(next_channel_, in);
         next_channel_ = (next_channel_ + 1) % channels_->size();
         break;
       case Partitioning::kBroadcast:
-        for (int c = 0; c < channels_->size(); ++c) append_all(c, rows);
+        for (int c = 0; c < channels_->size(); ++c) append_all(c, in);
         break;
       case Partitioning::kHash:
-        for (const T& row : rows) {
-          int c = router_(row);
-          Batch<T>* b = pending(c);
-          b->rows.push_back(row);
-          if (b->rows.size() >= batch_size_) push(c);
+        if (in.has_times()) {
+          route<true>(in);
+        } else {
+          route<false>(in);
         }
         break;
     }
@@ -101,12 +100,28 @@ class ExchangeOutput final : public Output {
     return pending_[c];
   }
 
-  void append_all(int c, const RowVector<T>& rows) {
-    size_t i = 0;
-    while (i < rows.size()) {
+  template <bool kTimes>
+  void route(const Batch<T>& in) {
+    const size_t n = in.rows.size();
+    for (size_t i = 0; i < n; ++i) {
+      const int c = router_(in.rows[i]);
       Batch<T>* b = pending(c);
-      size_t take = std::min(rows.size() - i, batch_size_ - b->rows.size());
-      b->rows.insert(b->rows.end(), rows.begin() + i, rows.begin() + i + take);
+      b->rows.push_back(in.rows[i]);
+      if constexpr (kTimes) b->times.push_back(in.times[i]);
+      if (b->rows.size() >= batch_size_) push(c);
+    }
+  }
+
+  void append_all(int c, const Batch<T>& in) {
+    const size_t n = in.rows.size();
+    size_t i = 0;
+    while (i < n) {
+      Batch<T>* b = pending(c);
+      const size_t take = std::min(n - i, batch_size_ - b->rows.size());
+      b->rows.insert(b->rows.end(), in.rows.begin() + i, in.rows.begin() + i + take);
+      if (in.has_times()) {
+        b->times.insert(b->times.end(), in.times.begin() + i, in.times.begin() + i + take);
+      }
       i += take;
       if (b->rows.size() >= batch_size_) push(c);
     }

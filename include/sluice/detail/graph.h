@@ -27,7 +27,8 @@ struct ExchangeSpec {
 struct EdgeSpec {
   int from = -1;
   int to = -1;
-  int port = 0;  // input number at the consumer
+  int port = 0;       // input number at the consumer
+  int from_port = 0;  // output of the producer: 0 main, 1.. side outputs
   Partitioning partitioning = Partitioning::kForward;
   // Creates the exchange that one producer subtask writes this edge through.
   std::function<std::unique_ptr<Output>(std::unique_ptr<ChannelSet>, const ExchangeSpec&)>

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "sluice/detail/batch.h"
 #include "sluice/time.h"
@@ -89,18 +90,44 @@ class Operator {
   void set_info(OperatorInfo info) { info_ = std::move(info); }
   const OperatorInfo& info() const { return info_; }
   void set_output(Output* out) { out_ = out; }
+  // Side outputs are numbered from 1 (0 is the main output); unset ones are nullptr.
+  void set_side_output(int port, Output* out) {
+    if (static_cast<int>(side_outputs_.size()) <= port) side_outputs_.resize(port + 1, nullptr);
+    side_outputs_[port] = out;
+  }
+  Output* side_output(int port) const {
+    return port < static_cast<int>(side_outputs_.size()) ? side_outputs_[port] : nullptr;
+  }
 
   virtual void open() {}
   virtual void process(int input, BatchBase& batch) = 0;
   // The minimum watermark over all inputs advanced to `watermark`.
-  virtual void on_watermark(Timestamp watermark) { out_->emit_watermark(watermark); }
-  virtual void on_barrier(uint64_t checkpoint_id) { out_->emit_barrier(checkpoint_id); }
-  // Every input ended: emit what is still held, then forward the end.
-  virtual void on_end() { out_->emit_end(); }
+  virtual void on_watermark(Timestamp watermark) {
+    out_->emit_watermark(watermark);
+    for (Output* o : side_outputs_) {
+      if (o != nullptr) o->emit_watermark(watermark);
+    }
+  }
+  virtual void on_barrier(uint64_t checkpoint_id) {
+    out_->emit_barrier(checkpoint_id);
+    for (Output* o : side_outputs_) {
+      if (o != nullptr) o->emit_barrier(checkpoint_id);
+    }
+  }
+  // Every input ended: emit what is still held, then forward the end (on every output).
+  virtual void on_end() { end_outputs(); }
   virtual void close() {}
 
  protected:
+  void end_outputs() {
+    out_->emit_end();
+    for (Output* o : side_outputs_) {
+      if (o != nullptr) o->emit_end();
+    }
+  }
+
   Output* out_ = nullptr;
+  std::vector<Output*> side_outputs_;  // by port; not owned
   OperatorInfo info_;
 };
 

@@ -1,8 +1,12 @@
 // Typed operators of the C++ API: one template per transformation, with the user's function as a
 // template parameter so the compiler inlines it into the per-batch loop. No std::function, no
 // allocation and no virtual call per row.
+//
+// Event times travel beside the rows (Batch::times) and follow them: a map keeps each row's time,
+// a filter compacts times with rows, a flat_map gives each output row its input row's time.
 #pragma once
 
+#include <span>
 #include <type_traits>
 #include <utility>
 
@@ -19,22 +23,34 @@ class Collector {
       : batch_(batch), out_(out), batch_size_(batch_size) {}
   void emit(const T& row) {
     batch_->rows.push_back(row);
-    if (batch_->rows.size() >= batch_size_) flush();
+    added();
   }
   void emit(T&& row) {
     batch_->rows.push_back(std::move(row));
-    if (batch_->rows.size() >= batch_size_) flush();
+    added();
   }
   void flush() {
     if (batch_->rows.empty()) return;
     out_->emit(*batch_);
-    batch_->rows.clear();
+    batch_->clear();
+  }
+  // The event time given to rows emitted from now on (set by the operator per input row).
+  void set_time(int64_t time, bool has_time) {
+    time_ = time;
+    has_time_ = has_time;
   }
 
  private:
+  void added() {
+    if (has_time_) batch_->times.push_back(time_);
+    if (batch_->rows.size() >= batch_size_) flush();
+  }
+
   detail::Batch<T>* batch_;
   detail::Output* out_;
   size_t batch_size_;
+  int64_t time_ = 0;
+  bool has_time_ = false;
 };
 
 namespace detail {
@@ -43,12 +59,20 @@ namespace detail {
 // misses of a batch overlap instead of queueing one behind the other.
 inline constexpr size_t kPrefetchDistance = 8;
 
+// Moves the event times of `from` to `to` (the receiver of an emitted batch may take them).
+template <typename A, typename B>
+inline void take_times(Batch<A>& from, Batch<B>& to) {
+  to.times.swap(from.times);
+  from.times.clear();
+}
+
 template <typename In, typename Out, typename F>
 class MapOperator final : public Operator {
  public:
   explicit MapOperator(F fn) : fn_(std::move(fn)) {}
   void process(int, BatchBase& batch) override {
-    auto& in = batch_cast<In>(batch).rows;
+    auto& in_batch = batch_cast<In>(batch);
+    auto& in = in_batch.rows;
     if constexpr (std::is_same_v<In, Out>) {
       for (In& row : in) row = fn_(static_cast<const In&>(row));
       out_->emit(batch);
@@ -57,7 +81,9 @@ class MapOperator final : public Operator {
       out_batch_.rows.resize(n);
       Out* out = out_batch_.rows.data();
       for (size_t i = 0; i < n; ++i) out[i] = fn_(static_cast<const In&>(in[i]));
+      take_times(in_batch, out_batch_);
       out_->emit(out_batch_);
+      out_batch_.clear();
     }
   }
 
@@ -71,10 +97,23 @@ class FilterOperator final : public Operator {
  public:
   explicit FilterOperator(F fn) : fn_(std::move(fn)) {}
   void process(int, BatchBase& batch) override {
-    auto& rows = batch_cast<T>(batch).rows;
+    auto& b = batch_cast<T>(batch);
+    auto& rows = b.rows;
     const size_t n = rows.size();
     size_t kept = 0;
-    if constexpr (std::is_trivially_copyable_v<T>) {
+    if (b.has_times()) {
+      int64_t* times = b.times.data();
+      for (size_t i = 0; i < n; ++i) {
+        if (fn_(static_cast<const T&>(rows[i]))) {
+          if (kept != i) {
+            rows[kept] = std::move(rows[i]);
+            times[kept] = times[i];
+          }
+          ++kept;
+        }
+      }
+      b.times.resize(kept);
+    } else if constexpr (std::is_trivially_copyable_v<T>) {
       for (size_t i = 0; i < n; ++i) {  // branch-free compaction
         const bool keep = fn_(static_cast<const T&>(rows[i]));
         rows[kept] = rows[i];
@@ -101,8 +140,13 @@ class FlatMapOperator final : public Operator {
  public:
   explicit FlatMapOperator(F fn) : fn_(std::move(fn)) {}
   void process(int, BatchBase& batch) override {
+    auto& in = batch_cast<In>(batch);
     Collector<Out> collector(&out_batch_, out_, info_.batch_size);
-    for (const In& row : batch_cast<In>(batch).rows) fn_(row, collector);
+    const bool has_times = in.has_times();
+    for (size_t i = 0; i < in.rows.size(); ++i) {
+      if (has_times) collector.set_time(in.times[i], true);
+      fn_(static_cast<const In&>(in.rows[i]), collector);
+    }
     collector.flush();
   }
 
@@ -129,16 +173,16 @@ class KeyedReduceOperator final : public Operator {
     auto& rows = batch_cast<T>(batch).rows;
     const size_t n = rows.size();
     for (size_t i = 0; i < n; ++i) {
-      T& row = rows[i];
       if (i + kPrefetchDistance < n) state_.prefetch(key_fn_(rows[i + kPrefetchDistance]));
+      T& row = rows[i];
       auto [it, inserted] = state_.try_emplace(key_fn_(static_cast<const T&>(row)), row);
-      if (!inserted)
+      if (!inserted) {
         it->second = fn_(static_cast<const T&>(it->second), static_cast<const T&>(row));
+      }
       row = it->second;
     }
     out_->emit(batch);
   }
-  size_t keys() const { return state_.size(); }
 
  private:
   KeyFn key_fn_;
@@ -159,16 +203,20 @@ class KeyedAggregateOperator final : public Operator {
         add_(std::move(add)),
         result_(std::move(result)) {}
   void process(int, BatchBase& batch) override {
-    auto& in = batch_cast<T>(batch).rows;
-    out_batch_.rows.clear();
-    out_batch_.rows.reserve(in.size());
-    for (const T& row : in) {
-      auto [it, inserted] = state_.try_emplace(key_fn_(row), init_);
-      add_(it->second, row);
-      out_batch_.rows.push_back(
-          result_(static_cast<const Key&>(it->first), static_cast<const Acc&>(it->second)));
+    auto& in_batch = batch_cast<T>(batch);
+    auto& in = in_batch.rows;
+    const size_t n = in.size();
+    out_batch_.rows.resize(n);
+    Out* out = out_batch_.rows.data();
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kPrefetchDistance < n) state_.prefetch(key_fn_(in[i + kPrefetchDistance]));
+      auto [it, inserted] = state_.try_emplace(key_fn_(in[i]), init_);
+      add_(it->second, in[i]);
+      out[i] = result_(static_cast<const Key&>(it->first), static_cast<const Acc&>(it->second));
     }
+    take_times(in_batch, out_batch_);
     out_->emit(out_batch_);
+    out_batch_.clear();
   }
 
  private:
@@ -180,16 +228,23 @@ class KeyedAggregateOperator final : public Operator {
   Batch<Out> out_batch_;
 };
 
-// Bounded out-of-orderness watermarks: after each batch the watermark becomes the highest
-// timestamp seen minus the bound (minus one millisecond, so rows at the highest timestamp are
-// still on time). Emitted between batches, only when it advances.
+// Assigns event times and generates bounded out-of-orderness watermarks: after each batch the
+// watermark becomes the highest time seen minus the bound (minus one millisecond, so rows at the
+// highest time are still on time). Emitted between batches, only when it advances.
 template <typename T, typename TsFn>
 class WatermarkOperator final : public Operator {
  public:
   WatermarkOperator(TsFn ts_fn, Duration bound) : ts_fn_(std::move(ts_fn)), bound_(bound) {}
   void process(int, BatchBase& batch) override {
+    auto& b = batch_cast<T>(batch);
+    const size_t n = b.rows.size();
+    b.times.resize(n);
     Timestamp max = max_seen_;
-    for (const T& row : batch_cast<T>(batch).rows) max = std::max(max, Timestamp{ts_fn_(row)});
+    for (size_t i = 0; i < n; ++i) {
+      const Timestamp t = ts_fn_(static_cast<const T&>(b.rows[i]));
+      b.times[i] = t;
+      max = std::max(max, t);
+    }
     max_seen_ = max;
     out_->emit(batch);
     if (max_seen_ != kMinTimestamp && max_seen_ - bound_ - 1 > emitted_) {
@@ -211,7 +266,7 @@ class WatermarkOperator final : public Operator {
   Timestamp emitted_ = kMinTimestamp;
 };
 
-// Hands batches to a sink object, one copy per subtask (see sluice/sinks.h for the concept).
+// Hands batches to a sink object, one copy per subtask (see sluice/stream.h for the concept).
 template <typename T, typename S>
 class SinkOperator final : public Operator {
  public:
@@ -221,7 +276,10 @@ class SinkOperator final : public Operator {
       sink_.open(info_.subtask, info_.parallelism);
     }
   }
-  void process(int, BatchBase& batch) override { sink_.write(batch_cast<T>(batch).rows); }
+  void process(int, BatchBase& batch) override {
+    const auto& rows = batch_cast<T>(batch).rows;
+    sink_.write(std::span<const T>(rows.data(), rows.size()));
+  }
   void on_end() override {
     if constexpr (requires(S & s) { s.finish(); }) sink_.finish();
   }
