@@ -1,5 +1,9 @@
 // Built-in sinks of the C++ API. Each is a copyable object (one copy per subtask) with
 // `write(std::span<const T>)`, and optionally `open(subtask, parallelism)` and `finish()`.
+//
+// Here: collect() and count(), for tests and small results. The text sinks print(),
+// print_json(), csv_file() and json_file() are in sluice/connectors/text_sinks.h, included below
+// (library sluice_connectors).
 #pragma once
 
 #include <atomic>
@@ -60,3 +64,5 @@ Count<T> count(std::atomic<uint64_t>* out) {
 }
 
 }  // namespace sluice::sinks
+
+#include "sluice/connectors/text_sinks.h"

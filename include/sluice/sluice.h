@@ -1,7 +1,13 @@
 // Sluice's typed C++ dataflow API. See environment.h for an example.
+//
+// The connectors (file sources, the Nexmark source, the text sinks) are in the library
+// sluice_connectors; link it when a pipeline uses them.
 #pragma once
 
+#include "sluice/connectors/file_sources.h"
+#include "sluice/connectors/nexmark_source.h"
 #include "sluice/environment.h"
+#include "sluice/fields.h"
 #include "sluice/options.h"
 #include "sluice/sinks.h"
 #include "sluice/status.h"
