@@ -76,6 +76,11 @@ concept HasFieldsFunction = requires(const T& v, FieldProbe& w) {
 template <typename T>
 concept Record = IsPair<T>::value || IsTuple<T>::value || HasFieldsFunction<T>;
 
+template <typename T>
+struct IsOptionalRecord : std::false_type {};
+template <typename T>
+struct IsOptionalRecord<std::optional<T>> : std::bool_constant<Record<T>> {};
+
 inline constexpr std::string_view kTupleFieldNames[] = {"f0",  "f1",  "f2",  "f3", "f4",  "f5",
                                                         "f6",  "f7",  "f8",  "f9", "f10", "f11",
                                                         "f12", "f13", "f14", "f15"};

@@ -173,7 +173,7 @@ class CsvRowEncoder {
         prefix.append(name).push_back('.');
         for_each_field(v, *this);
         prefix.resize(length);
-      } else if constexpr (IsOptional<V>::value && Record<typename V::value_type>) {
+      } else if constexpr (IsOptionalRecord<V>::value) {
         (*this)(name, v ? *v : typename V::value_type{});
       } else {
         if (!first) out->push_back(encoder->delimiter_);
@@ -193,7 +193,7 @@ class CsvRowEncoder {
     } else if constexpr (IsOptional<V>::value) {
       if (v) {
         value(*v);
-      } else if constexpr (Record<typename V::value_type>) {
+      } else if constexpr (IsOptionalRecord<V>::value) {
         EmptyColumns empty{this};
         for_each_field(typename V::value_type{}, empty);
       } else {
