@@ -17,11 +17,11 @@
 //   }
 //
 // A field value may be: bool; any other arithmetic type (char is written as a one-character
-// string); std::string, std::string_view, const char* or FixedString<N>; a Time (see as_time());
-// std::optional of any of these (null when empty); or, nested, any type that is itself described:
-// a struct with sluice_fields, std::pair (fields f0, f1) or std::tuple (f0, f1, ...). The Nexmark
-// records are described in sluice/connectors/nexmark_source.h. A row type that is not described
-// (a plain int64_t, a std::string) is written as one field named "value".
+// string); anything convertible to std::string_view (std::string, const char*, FixedString<N>);
+// a Time (see as_time()); std::optional of any of these (null when empty); or, nested, any type
+// that is itself described: a struct with sluice_fields, std::pair (fields f0, f1) or std::tuple
+// (f0, f1, ...). The Nexmark records are described in sluice/connectors/nexmark_source.h. A row
+// type that is not described (a plain int64_t, a std::string) is written as one field "value".
 //
 // Description functions are templates called once per row with the sink's encoder; they inline
 // into the sink's loop and allocate nothing.
