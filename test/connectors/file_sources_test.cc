@@ -194,7 +194,7 @@ TEST_F(FileSourceTest, SkippedCsvLinesAreCounted) {
   opts.on_bad_record = BadRecordPolicy::kSkip;
   opts.metrics = &metrics;
   std::vector<Trade> out;
-  read_csv(env, path("in/a.csv"), parse_trade, opts).sink(sinks::collect(&out));
+  read_csv<Trade>(env, path("in/a.csv"), parse_trade, opts).sink(sinks::collect(&out));
   ASSERT_TRUE(env.execute().is_ok());
   EXPECT_EQ(out.size(), 2u);
   EXPECT_EQ(metrics.records.load(), 2u);
