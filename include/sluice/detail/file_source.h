@@ -6,7 +6,7 @@
 // another, applies the bad-record policy and publishes the counters. FileSource<T, Format> adds
 // the per-line loop, in which a Format turns a line into a row:
 //
-//   Parsed parse(std::string_view line, uint64_t line_number, std::vector<T>& rows, size_t& used,
+//   Parsed parse(std::string_view line, uint64_t line_number, RowVector<T>& rows, size_t& used,
 //                std::string& reason);
 //
 // which stores a row at rows[used] (or appends it) and increments `used`, or returns kIgnored
@@ -121,7 +121,8 @@ class FileSource final : public FileSourceBase {
   SourceState poll(int64_t now_us) override {
     // Bounds the lines looked at per poll, so a long run of bad lines still yields to the worker.
     const size_t max_lines = 4 * info_.batch_size;
-    std::vector<T>& rows = batch_.rows;
+    RowVector<T>& rows = batch_.rows;
+    batch_.times.clear();  // a downstream operator may have given the last batch event times
     size_t used = 0;
     size_t lines = 0;
     bool end = false;
@@ -159,7 +160,7 @@ class FileSource final : public FileSourceBase {
 
 // Stores `row` in the slot rows[used], reusing the slots of the previous batch.
 template <typename T>
-void put_row(std::vector<T>& rows, size_t& used, T&& row) {
+void put_row(RowVector<T>& rows, size_t& used, T&& row) {
   if (used < rows.size()) {
     rows[used] = std::move(row);
   } else {
@@ -171,7 +172,7 @@ void put_row(std::vector<T>& rows, size_t& used, T&& row) {
 bool is_blank(std::string_view line);
 
 struct TextFormat {
-  FileSourceBase::Parsed parse(std::string_view line, uint64_t, std::vector<std::string>& rows,
+  FileSourceBase::Parsed parse(std::string_view line, uint64_t, RowVector<std::string>& rows,
                                size_t& used, std::string&) {
     if (used < rows.size()) {
       rows[used].assign(line);
@@ -186,7 +187,7 @@ struct TextFormat {
 // Calls the user's parse function, turning an error recorded in the row or an exception into a
 // bad record.
 template <typename T, typename F, typename RowView>
-FileSourceBase::Parsed parse_with(F& parse, const RowView& view, std::vector<T>& rows, size_t& used,
+FileSourceBase::Parsed parse_with(F& parse, const RowView& view, RowVector<T>& rows, size_t& used,
                                   std::string& reason) {
   try {
     T row = parse(view);
@@ -210,7 +211,7 @@ class CsvFormat {
   CsvFormat(F parse, char delimiter, bool header)
       : parse_(std::move(parse)), splitter_(delimiter), header_(header) {}
 
-  FileSourceBase::Parsed parse(std::string_view line, uint64_t line_number, std::vector<T>& rows,
+  FileSourceBase::Parsed parse(std::string_view line, uint64_t line_number, RowVector<T>& rows,
                                size_t& used, std::string& reason) {
     if ((header_ && line_number == 1) || is_blank(line)) return FileSourceBase::Parsed::kIgnored;
     Status split = splitter_.split(line, row_);
@@ -234,7 +235,7 @@ class JsonFormat {
   explicit JsonFormat(F parse)
       : parse_(std::move(parse)), parser_(std::make_unique<JsonLineParser>()) {}
 
-  FileSourceBase::Parsed parse(std::string_view line, uint64_t, std::vector<T>& rows, size_t& used,
+  FileSourceBase::Parsed parse(std::string_view line, uint64_t, RowVector<T>& rows, size_t& used,
                                std::string& reason) {
     if (is_blank(line)) return FileSourceBase::Parsed::kIgnored;
     Status parsed = parser_->parse(line, row_);

@@ -87,8 +87,8 @@ class NexmarkSource final : public detail::SourceOperator {
       }
       budget = std::min(budget, due - covered_);
     }
+    batch_.clear();  // rows, and any event times a downstream operator gave the last batch
     auto& rows = batch_.rows;
-    rows.clear();
     const Generator& gen = *generator_;
     uint64_t n = next_;
     uint64_t covered = 0;
