@@ -289,8 +289,6 @@ Stream<T> Stream<T>::union_with(const Others&... others) {
   static_assert((std::is_same_v<Others, Stream<T>> && ...),
                 "union_with: every stream must have the same row type");
   Stream<T> u = add<T>("union", [] { return std::make_unique<detail::UnionOperator<T>>(); });
-  int port = 0;
-  (void)port;
   (env_->graph().add_edge(
        detail::EdgeSpec{others.node_, u.node_, 0, others.partitioning_, others.exchange_}),
    ...);

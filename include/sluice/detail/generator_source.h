@@ -40,7 +40,7 @@ class GeneratorSource final : public SourceOperator {
       want = std::min<uint64_t>(want, due - made_);
     }
     auto& rows = batch_.rows;
-    rows.clear();
+    batch_.clear();  // a downstream operator may have left rows or times in it
     const uint64_t remaining = (count_ - next_ - 1) / stride_ + 1;  // next_ < count_
     const uint64_t n = std::min<uint64_t>(want, remaining);
     rows.resize(n);
