@@ -3,7 +3,10 @@
 
 #include "sluice/environment.h"
 #include "sluice/options.h"
+#include "sluice/output_tag.h"
+#include "sluice/process_function.h"
 #include "sluice/sinks.h"
+#include "sluice/state.h"
 #include "sluice/status.h"
 #include "sluice/stream.h"
 #include "sluice/time.h"
