@@ -18,7 +18,9 @@
 
 #include "sluice/detail/exchange.h"
 #include "sluice/detail/graph.h"
+#include "sluice/detail/keyed_process_operator.h"
 #include "sluice/detail/operators.h"
+#include "sluice/output_tag.h"
 
 namespace sluice {
 
@@ -168,6 +170,14 @@ class Stream {
     }
   }
 
+  // The side output `tag` of the operator this handle names (e.g. a process function's
+  // `ctx.output(tag, x)`).
+  template <typename X>
+  Stream<X> side_output(const OutputTag<X>& tag) const {
+    return Stream<X>(env_, node_, detail::Partitioning::kForward,
+                     detail::make_exchange_factory<X>(detail::NoRouter{}), tag.port());
+  }
+
   Environment* environment() const { return env_; }
   int node() const { return node_; }
 
@@ -221,6 +231,20 @@ class KeyedStream {
       return std::make_unique<detail::KeyedAggregateOperator<T, Out, KeyFn, Acc, AddFn, ResultFn>>(
           key_fn, init, add, result);
     });
+  }
+
+  // Runs the keyed process function `fn` (see sluice/process_function.h): per-key state, timers
+  // and side outputs. Out is deduced from fn's `process` member unless given.
+  template <typename Out = void, typename F>
+  auto process(F fn) {
+    using O = std::conditional_t<std::is_void_v<Out>,
+                                 typename detail::DeducedProcessOutput<F>::type, Out>;
+    if constexpr (detail::check_process_function<F, T, Key, O>() && !std::is_void_v<O>) {
+      KeyFn key_fn = key_fn_;
+      return stream_.template add<O>("process", [key_fn, fn] {
+        return std::make_unique<detail::KeyedProcessOperator<T, Key, KeyFn, F, O>>(key_fn, fn);
+      });
+    }
   }
 
   const KeyFn& key_fn() const { return key_fn_; }

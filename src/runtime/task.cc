@@ -90,6 +90,7 @@ Task::Slice Task::run_slice(int64_t now_us) {
       if (exchanges_.blocked()) break;
     }
   }
+  if (!ended_ && !exchanges_.blocked()) progress |= fire_processing_timers(now_us);
   if (!ended_) exchanges_.flush_due(now_us);
   if (ended_ && !exchanges_.blocked()) {
     finished_ = true;
@@ -151,11 +152,30 @@ void Task::end_input() {
   ended_ = true;
 }
 
+// Processing-time timers run between batches, like watermarks: every operator of the chain
+// whose earliest timer is due gets on_processing_time (a virtual call per operator per slice).
+bool Task::fire_processing_timers(int64_t now_us) {
+  bool fired = false;
+  for (auto& op : ops_) {
+    if (op->next_timer_us() > now_us) continue;
+    detail::attribute_errors(op->info(), [&] { op->on_processing_time(now_us); });
+    fired = true;
+  }
+  return fired;
+}
+
+int64_t Task::next_timer_us() const {
+  int64_t d = INT64_MAX;
+  for (const auto& op : ops_) d = std::min(d, op->next_timer_us());
+  return d;
+}
+
 bool Task::has_work(int64_t now_us) {
   if (finished_) return false;
   if (exchanges_.blocked()) return false;
   if (ended_) return true;
   if (now_us >= exchanges_.flush_deadline()) return true;
+  if (now_us >= next_timer_us()) return true;
   if (source_ != nullptr) return !source_idle_ || now_us >= source_->next_poll_us();
   for (Input& in : inputs_) {
     if (!in.ended && !in.channel->empty()) return true;
@@ -164,7 +184,7 @@ bool Task::has_work(int64_t now_us) {
 }
 
 int64_t Task::deadline_us() const {
-  int64_t d = exchanges_.flush_deadline();
+  int64_t d = std::min(exchanges_.flush_deadline(), next_timer_us());
   if (source_ != nullptr && source_idle_) d = std::min(d, source_->next_poll_us());
   return d;
 }

@@ -4,7 +4,8 @@
 // its end. run_slice() does a bounded amount of work and returns, so one worker thread can run
 // many tasks cooperatively. Between batches it merges watermarks (the minimum over inputs that
 // have not ended), forwards barriers once every input has delivered them, ends when every input
-// has ended, and flushes partial exchange batches when the flush delay has passed.
+// has ended, flushes partial exchange batches when the flush delay has passed, and runs the
+// operators' processing-time timers once they are due (their deadlines join the task's).
 //
 // A task is not runnable while an exchange holds overflow (backpressure) or while it has no input.
 // An exception from an operator ends the slice as an OperatorError; the job then fails.
@@ -94,6 +95,10 @@ class Task {
   void handle(Input& in, const Envelope& e);
   void advance_watermark();
   void end_input();
+  // Runs the due processing-time timers of the chain's operators; whether any ran.
+  bool fire_processing_timers(int64_t now_us);
+  // The earliest processing-time timer of the chain's operators (monotonic µs).
+  int64_t next_timer_us() const;
 
   std::vector<std::unique_ptr<detail::Operator>> ops_;
   std::vector<std::unique_ptr<detail::Output>> outputs_;  // links and exchanges, owned

@@ -116,6 +116,12 @@ class Operator {
   }
   // Every input ended: emit what is still held, then forward the end (on every output).
   virtual void on_end() { end_outputs(); }
+
+  // Processing-time timers. An operator that has some reports the monotonic time (µs, the clock
+  // of the task's `now_us`) of its earliest one; the task wakes by then and calls
+  // on_processing_time between batches once that time has come. INT64_MAX: none pending.
+  virtual int64_t next_timer_us() const { return INT64_MAX; }
+  virtual void on_processing_time(int64_t now_us) { (void)now_us; }
   virtual void close() {}
 
  protected:

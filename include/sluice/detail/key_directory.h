@@ -1,0 +1,77 @@
+// KeyDirectory: the keys a keyed operator subtask holds state or timers for, each with a dense
+// slot number that indexes the state tables (detail/state_table.h).
+//
+// A row's key is looked up once (one hash); every state access for that row is then an array
+// index. Slots of keys that no longer hold anything are released by the backend's incremental
+// cleanup and reused, so the tables do not grow with keys that come and go.
+//
+// Thread-safety: owned by one operator subtask.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace sluice::detail {
+
+template <typename K>
+class KeyDirectory {
+ public:
+  // The slot of `key`, added if it has none.
+  uint32_t slot_of(const K& key) {
+    auto [it, inserted] = slots_.try_emplace(key, 0u);
+    if (inserted) it->second = allocate(key);
+    return it->second;
+  }
+  void prefetch(const K& key) const { slots_.prefetch(key); }
+
+  const K& key_of(uint32_t slot) const { return keys_[slot]; }
+  bool in_use(uint32_t slot) const { return in_use_[slot] != 0; }
+  // Forgets the key of `slot`. REQUIRES: in_use(slot) and every table is empty for it.
+  void release(uint32_t slot) {
+    slots_.erase(keys_[slot]);
+    keys_[slot] = K{};
+    in_use_[slot] = 0;
+    free_.push_back(slot);
+  }
+
+  size_t size() const { return slots_.size(); }
+  // Keys added so far (slots handed out, reused ones included).
+  uint64_t allocations() const { return allocations_; }
+  // Slots handed out so far (in use or free): the size state tables must have.
+  size_t slot_count() const { return keys_.size(); }
+  // fn(const K& key, uint32_t slot) for every key.
+  template <typename Fn>
+  void for_each(Fn&& fn) const {
+    for (const auto& [key, slot] : slots_) fn(key, slot);
+  }
+  int64_t bytes() const {
+    return static_cast<int64_t>(slots_.capacity() * (sizeof(std::pair<K, uint32_t>) + 1) +
+                                keys_.capacity() * sizeof(K) + in_use_.capacity() +
+                                free_.capacity() * sizeof(uint32_t));
+  }
+
+ private:
+  uint32_t allocate(const K& key) {
+    ++allocations_;
+    if (!free_.empty()) {
+      const uint32_t s = free_.back();
+      free_.pop_back();
+      keys_[s] = key;
+      in_use_[s] = 1;
+      return s;
+    }
+    keys_.push_back(key);
+    in_use_.push_back(1);
+    return static_cast<uint32_t>(keys_.size() - 1);
+  }
+
+  absl::flat_hash_map<K, uint32_t> slots_;
+  std::vector<K> keys_;          // by slot; K{} for free slots
+  std::vector<uint8_t> in_use_;  // by slot
+  std::vector<uint32_t> free_;   // released slots, reused first
+  uint64_t allocations_ = 0;
+};
+
+}  // namespace sluice::detail

@@ -1,0 +1,156 @@
+// KeyedProcessOperator: runs a keyed process function (sluice/process_function.h) over an input
+// partitioned by key, with its state in an InMemoryStateBackend.
+//
+// A batch is handled in two passes: the first resolves every row's key to its state slot (one
+// hash per row, prefetched ahead) and grows the tables once; the second sets the scope per row
+// and calls the function, prefetching the state entries a few rows ahead. Event-time timers fire
+// in on_watermark, processing-time timers in on_processing_time (the task calls it once
+// next_timer_us() has passed), both between batches; each such pass, and each batch, ends with a
+// bounded incremental cleanup of expired state and empty keys.
+//
+// Checkpointed (once checkpoints land): backend_ (state and timers). Not checkpointed: the
+// buffers, the watermark (re-established by the inputs), the processing clock.
+//
+// Thread-safety: driven by its task's thread.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "sluice/detail/in_memory_state_backend.h"
+#include "sluice/detail/operators.h"
+#include "sluice/detail/process_function_traits.h"
+#include "sluice/detail/processing_clock.h"
+#include "sluice/detail/side_outputs.h"
+#include "sluice/process_function.h"
+
+namespace sluice::detail {
+
+template <typename T, typename K, typename KeyFn, typename F, typename Out>
+class KeyedProcessOperator final : public Operator {
+  static constexpr bool kTimers = kHasOnTimer<F, K, Out>;
+
+ public:
+  KeyedProcessOperator(KeyFn key_fn, F fn) : key_fn_(std::move(key_fn)), fn_(std::move(fn)) {}
+
+  void open() override {
+    backend_ = std::make_unique<InMemoryStateBackend<K>>(info_.max_parallelism);
+    clock_.start();
+    timers_ = std::make_unique<TimerService>(&backend_->timers(), &backend_->scope(), &watermark_,
+                                             &clock_, kTimers);
+    ctx_ = std::unique_ptr<TimerContext<K>>(
+        new TimerContext<K>(&backend_->keys(), &backend_->scope(), timers_.get(), &side_));
+    side_.init(this, info_.batch_size);
+    runtime_ = std::make_unique<RuntimeContext>(&backend_->tables(), backend_.get(), &info_);
+    if constexpr (kHasOpen<F>) fn_.open(*runtime_);
+  }
+
+  void process(int, BatchBase& batch) override {
+    auto& in = batch_cast<T>(batch);
+    const size_t n = in.rows.size();
+    const T* rows = in.rows.data();
+    slots_.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kPrefetchDistance < n) backend_->prefetch(key_fn_(rows[i + kPrefetchDistance]));
+      slots_[i] = backend_->slot_of(key_fn_(rows[i]));
+    }
+    backend_->prepare();
+    prefetch_.clear();
+    for (const auto& t : backend_->tables().tables()) {
+      const PrefetchTarget p = t->prefetch_target();
+      if (p.base != nullptr) prefetch_.push_back(p);
+    }
+
+    StateScope& scope = backend_->scope();
+    scope.processing_now = clock_.now();
+    Collector<Out> collector(&out_batch_, out_, info_.batch_size);
+    ProcessContext<K>& ctx = *ctx_;
+    const bool has_times = in.has_times();
+    times_seen_ |= has_times;
+    ctx.has_time_ = has_times;
+    if (!has_times) {
+      ctx.time_ = kMinTimestamp;
+      side_.set_time(0, false);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kPrefetchDistance < n) {
+        const size_t ahead = slots_[i + kPrefetchDistance];
+        for (const PrefetchTarget& p : prefetch_) __builtin_prefetch(p.base + ahead * p.stride);
+      }
+      scope.slot = slots_[i];
+      if (has_times) {
+        const Timestamp t = in.times[i];
+        scope.event_now = t;
+        ctx.time_ = t;
+        collector.set_time(t, true);
+        side_.set_time(t, true);
+      }
+      fn_.process(rows[i], ctx, collector);
+    }
+    collector.flush();
+    side_.flush_all();
+    backend_->cleanup_step();
+  }
+
+  void on_watermark(Timestamp watermark) override {
+    watermark_ = watermark;
+    fire(TimeDomain::kEventTime, watermark);
+    Operator::on_watermark(watermark);
+  }
+
+  int64_t next_timer_us() const override {
+    if (!kTimers || backend_ == nullptr) return INT64_MAX;
+    const Timestamp next = backend_->timers().next(TimeDomain::kProcessingTime);
+    return next == kMaxTimestamp ? INT64_MAX : clock_.deadline_us(next);
+  }
+  void on_processing_time(int64_t now_us) override {
+    fire(TimeDomain::kProcessingTime, clock_.to_millis(now_us));
+  }
+
+  void close() override {
+    if constexpr (kHasClose<F>) {
+      if (runtime_ != nullptr) fn_.close(*runtime_);
+    }
+  }
+
+  // For tests and tools: the state of this subtask.
+  InMemoryStateBackend<K>* backend() { return backend_.get(); }
+
+ private:
+  void fire(TimeDomain domain, Timestamp limit) {
+    if constexpr (kTimers) {
+      StateScope& scope = backend_->scope();
+      scope.processing_now = clock_.now();
+      Collector<Out> collector(&out_batch_, out_, info_.batch_size);
+      TimerContext<K>& ctx = *ctx_;
+      ctx.domain_ = domain;
+      ctx.has_time_ = true;
+      backend_->fire_timers(domain, limit, [&](Timestamp t) {
+        if (domain == TimeDomain::kEventTime) scope.event_now = t;
+        ctx.time_ = t;
+        collector.set_time(t, times_seen_);
+        side_.set_time(t, times_seen_);
+        fn_.on_timer(t, ctx, collector);
+      });
+      collector.flush();
+      side_.flush_all();
+      backend_->cleanup_step();
+    }
+  }
+
+  KeyFn key_fn_;
+  F fn_;
+  std::unique_ptr<InMemoryStateBackend<K>> backend_;  // checkpointed
+  ProcessingClock clock_;
+  Timestamp watermark_ = kMinTimestamp;
+  bool times_seen_ = false;  // the input carries event times
+  std::unique_ptr<TimerService> timers_;
+  std::unique_ptr<TimerContext<K>> ctx_;
+  std::unique_ptr<RuntimeContext> runtime_;
+  SideOutputs side_;
+  Batch<Out> out_batch_;
+  std::vector<uint32_t> slots_;  // of the batch's rows
+  std::vector<PrefetchTarget> prefetch_;
+};
+
+}  // namespace sluice::detail
