@@ -47,7 +47,8 @@ make_exchange_factory(Router router) {
       r.max_parallelism = spec.max_parallelism;
     }
     return std::unique_ptr<Output>(std::make_unique<ExchangeOutput<T, Router>>(
-        std::move(channels), spec.partitioning, r, spec.batch_size, spec.flush_delay_us));
+        std::move(channels), spec.partitioning, r, spec.batch_size, spec.flush_delay_us,
+        spec.consumer_name));
   };
 }
 

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "sluice/detail/channel_set.h"
@@ -24,14 +25,16 @@ enum class Partitioning { kForward, kRebalance, kBroadcast, kHash };
 template <typename T, typename Router>
 class ExchangeOutput final : public Output {
  public:
-  // `router(row)` returns the channel of a row; only used for kHash.
+  // `router(row)` returns the channel of a row; only used for kHash. An exception from the router
+  // (the user's key function) fails the job naming `consumer_name`, the keyed operator it serves.
   ExchangeOutput(std::unique_ptr<ChannelSet> channels, Partitioning partitioning, Router router,
-                 size_t batch_size, int64_t flush_delay_us)
+                 size_t batch_size, int64_t flush_delay_us, std::string consumer_name = {})
       : channels_(std::move(channels)),
         partitioning_(partitioning),
         router_(std::move(router)),
         batch_size_(batch_size),
         flush_delay_us_(flush_delay_us),
+        consumer_name_(std::move(consumer_name)),
         pending_(channels_->size(), nullptr) {}
 
   ~ExchangeOutput() override {
@@ -53,14 +56,20 @@ class ExchangeOutput final : public Output {
         break;
       case Partitioning::kHash:
         for (const T& row : rows) {
-          int c = router_(row);
+          int c = route(row);
           Batch<T>* b = pending(c);
           b->rows.push_back(row);
           if (b->rows.size() >= batch_size_) push(c);
         }
         break;
     }
-    if (pending_since_us_ == INT64_MAX && any_pending()) pending_since_us_ = now_us_;
+    // The deadline belongs to the oldest waiting row; full batches may have taken every row that
+    // was waiting, and then a stale deadline would cut the next partial batch short.
+    if (!any_pending()) {
+      pending_since_us_ = INT64_MAX;
+    } else if (pending_since_us_ == INT64_MAX) {
+      pending_since_us_ = now_us_;
+    }
   }
 
   void emit_watermark(Timestamp watermark) override {
@@ -111,6 +120,24 @@ class ExchangeOutput final : public Output {
     }
   }
 
+  int route(const T& row) {
+    try {
+      return router_(row);
+    } catch (const OperatorError&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw OperatorError(key_function_name(), e.what());
+    } catch (...) {
+      throw OperatorError(key_function_name(), "unknown exception");
+    }
+  }
+  std::string key_function_name() const {
+    std::string name = "'";
+    name += consumer_name_;
+    name += "' (key function)";
+    return name;
+  }
+
   void push(int c) {
     channels_->push(c, pending_[c]);
     pending_[c] = nullptr;
@@ -128,6 +155,7 @@ class ExchangeOutput final : public Output {
   Router router_;
   size_t batch_size_;
   int64_t flush_delay_us_;
+  std::string consumer_name_;
   std::vector<Batch<T>*> pending_;  // owned; nullptr when channel c has no partial batch
   int next_channel_ = 0;
   int64_t now_us_ = 0;
