@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <type_traits>
 
@@ -71,8 +72,11 @@ class Environment {
   JobOptions options_;
   detail::LogicalGraph graph_;
   JobStats stats_;
-  std::atomic<bool> cancel_requested_{false};
-  std::atomic<void*> running_{nullptr};  // the JobRunner while execute() runs
+  // cancel() may race the end of execute(): the lock keeps the runner alive while cancel() uses
+  // it. Control plane only, never taken on the data path.
+  std::mutex running_mutex_;
+  bool cancel_requested_ = false;  // guarded by running_mutex_
+  void* running_ = nullptr;        // guarded by running_mutex_; the JobRunner while execute() runs
 };
 
 }  // namespace sluice

@@ -29,6 +29,9 @@ struct JobStats {
   int channels = 0;
   // Batches allocated for exchanges; stays bounded whatever the input size (batches are reused).
   int64_t batches_allocated = 0;
+  // The most envelopes any channel held, sampled by its producer after each push (once per
+  // batch, never per row); backpressure keeps it at or below `channel_capacity`.
+  size_t max_queue_depth = 0;
   double seconds = 0;
 };
 

@@ -50,7 +50,8 @@ make_exchange_factory(Router router) {
       r.prepare();
     }
     return std::unique_ptr<Output>(std::make_unique<ExchangeOutput<T, Router>>(
-        std::move(channels), spec.partitioning, r, spec.batch_size, spec.flush_delay_us));
+        std::move(channels), spec.partitioning, r, spec.batch_size, spec.flush_delay_us,
+        spec.consumer_name));
   };
 }
 

@@ -1,5 +1,7 @@
 #include "runtime/channel.h"
 
+#include <algorithm>
+
 #include "runtime/task.h"
 
 namespace sluice::runtime {
@@ -13,6 +15,7 @@ Channel::~Channel() {
 
 bool Channel::try_push(const Envelope& e) {
   if (!data_.try_push(e)) return false;
+  max_depth_ = std::max(max_depth_, data_.size_approx());  // once per envelope, not per row
   consumer->notify();
   return true;
 }

@@ -9,6 +9,8 @@
 // thread does the opposite. Wake-ups go through the workers' sleep flags (worker_pool.h).
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 
 #include "runtime/spsc_ring.h"
@@ -28,7 +30,15 @@ struct Envelope {
 
 class Channel {
  public:
-  explicit Channel(size_t capacity) : data_(capacity), returns_(capacity * 2) {}
+  static constexpr size_t kMinReturnSlots = 64;
+
+  // The return ring must hold every batch that can be in flight on this channel, or give_back()
+  // deletes batches that the producer then allocates again, once per batch in steady state. In
+  // flight are the data ring's `capacity`, the overflow (the output of one input batch: several
+  // batches after a flat_map), the partial batch and the one the consumer holds; the floor of 64
+  // slots (512 bytes) covers the overflow of small channels. A power of two, as rings need.
+  explicit Channel(size_t capacity)
+      : data_(capacity), returns_(std::max<size_t>(capacity * 2, kMinReturnSlots)) {}
   ~Channel();
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
@@ -44,6 +54,9 @@ class Channel {
   void give_back(detail::BatchBase* batch);
 
   size_t depth() const { return data_.size_approx(); }
+  // The highest depth seen right after a push (job statistics). Producer side while the job
+  // runs; read by others once the producer's thread has been joined.
+  size_t max_depth() const { return max_depth_; }
   size_t capacity() const { return data_.capacity(); }
 
   Task* producer = nullptr;
@@ -52,6 +65,7 @@ class Channel {
  private:
   SpscRing<Envelope> data_;
   SpscRing<detail::BatchBase*> returns_;
+  size_t max_depth_ = 0;  // written by the producer only
 };
 
 }  // namespace sluice::runtime

@@ -11,17 +11,27 @@ Environment::~Environment() = default;
 Status Environment::execute(const std::string& job_name) {
   (void)job_name;
   runtime::JobRunner runner(graph_, options_);
-  running_.store(&runner);
-  if (cancel_requested_.load()) runner.cancel();
+  {
+    std::lock_guard<std::mutex> lock(running_mutex_);
+    running_ = &runner;
+    if (cancel_requested_) runner.cancel();  // cancel() came just before execute()
+  }
   Status status = runner.run();
-  running_.store(nullptr);
+  {
+    // After this, cancel() cannot reach the runner, which dies with this frame; and the request,
+    // if any, was for this job: the next execute() starts afresh.
+    std::lock_guard<std::mutex> lock(running_mutex_);
+    running_ = nullptr;
+    cancel_requested_ = false;
+  }
   stats_ = runner.stats();
   return status;
 }
 
 void Environment::cancel() {
-  cancel_requested_.store(true);
-  if (void* r = running_.load()) static_cast<runtime::JobRunner*>(r)->cancel();
+  std::lock_guard<std::mutex> lock(running_mutex_);
+  cancel_requested_ = true;
+  if (running_ != nullptr) static_cast<runtime::JobRunner*>(running_)->cancel();
 }
 
 }  // namespace sluice

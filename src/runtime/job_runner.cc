@@ -71,6 +71,20 @@ bool JobRunner::chained(const detail::LogicalGraph& graph, int node) {
 }
 
 Status JobRunner::build() {
+  // Options the data structures rely on: a ring's capacity must be a power of two (it indexes
+  // with a mask), an empty batch size would never fill a batch, and key groups need at least one.
+  const size_t cap = options_.channel_capacity;
+  if (cap == 0 || (cap & (cap - 1)) != 0) {
+    return Status::invalid_argument("channel_capacity must be a power of two, not " +
+                                    std::to_string(cap));
+  }
+  if (options_.batch_size == 0) return Status::invalid_argument("batch_size must be at least 1");
+  if (options_.max_parallelism < 1) {
+    return Status::invalid_argument("max_parallelism must be at least 1");
+  }
+  if (options_.flush_delay_us < 0) {
+    return Status::invalid_argument("flush_delay_us must not be negative");
+  }
   const int node_count = graph_.node_count();
   // Chains in node order: the graph is built upstream-first, so node order is topological.
   std::vector<int> chain_of(node_count, -1);
@@ -131,8 +145,12 @@ Status JobRunner::build() {
     if (chain_of[edge.to] == chain_of[edge.from] && chained(graph_, edge.to)) continue;
     const int pc = chain_of[edge.from], cc = chain_of[edge.to];
     const int p = graph_.node(edge.from).parallelism, q = graph_.node(edge.to).parallelism;
-    detail::ExchangeSpec xs{effective_partitioning(edge, p, q), q, options_.max_parallelism,
-                            options_.batch_size, options_.flush_delay_us};
+    detail::ExchangeSpec xs{effective_partitioning(edge, p, q),
+                            q,
+                            options_.max_parallelism,
+                            options_.batch_size,
+                            options_.flush_delay_us,
+                            graph_.node(edge.to).name};
     for (int s = 0; s < p; ++s) {
       std::vector<Channel*> outs;
       for (int t = 0; t < q; ++t) {
@@ -234,6 +252,9 @@ Status JobRunner::run() {
   pool_->join();
   stats_.seconds = static_cast<double>(monotonic_us() - start) / 1e6;
   stats_.batches_allocated = batches_allocated_.load();
+  for (const auto& c : channels_) {
+    stats_.max_queue_depth = std::max(stats_.max_queue_depth, c->max_depth());
+  }
   std::string failure = pool_->failure();
   if (!failure.empty()) return Status::failed(failure);
   if (cancel_requested_ && !pool_->all_finished()) return Status::cancelled("job cancelled");

@@ -103,10 +103,17 @@ Task::Slice Task::run_slice(int64_t now_us) {
 void Task::handle(Input& in, const Envelope& e) {
   detail::Operator* head = ops_.front().get();
   switch (e.kind) {
-    case Envelope::Kind::kData:
+    case Envelope::Kind::kData: {
+      // The popped batch is held by nothing but `e`: hand it back even when the operator throws,
+      // or a failed job leaks it.
+      struct GiveBack {
+        Channel* channel;
+        detail::BatchBase* batch;
+        ~GiveBack() { channel->give_back(batch); }
+      } give_back{in.channel, e.batch};
       detail::attribute_errors(head->info(), [&] { head->process(in.port, *e.batch); });
-      in.channel->give_back(e.batch);
       break;
+    }
     case Envelope::Kind::kWatermark:
       in.watermark = std::max(in.watermark, e.value);
       advance_watermark();

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "sluice/detail/channel_set.h"
@@ -25,14 +26,16 @@ enum class Partitioning { kForward, kRebalance, kBroadcast, kHash };
 template <typename T, typename Router>
 class ExchangeOutput final : public Output {
  public:
-  // `router(row)` returns the channel of a row; only used for kHash.
+  // `router(row)` returns the channel of a row; only used for kHash. An exception from the router
+  // (the user's key function) fails the job naming `consumer_name`, the keyed operator it serves.
   ExchangeOutput(std::unique_ptr<ChannelSet> channels, Partitioning partitioning, Router router,
-                 size_t batch_size, int64_t flush_delay_us)
+                 size_t batch_size, int64_t flush_delay_us, std::string consumer_name = {})
       : channels_(std::move(channels)),
         partitioning_(partitioning),
         router_(std::move(router)),
         batch_size_(batch_size),
         flush_delay_us_(flush_delay_us),
+        consumer_name_(std::move(consumer_name)),
         pending_(channels_->size(), nullptr) {}
 
   ~ExchangeOutput() override {
@@ -60,7 +63,13 @@ class ExchangeOutput final : public Output {
         }
         break;
     }
-    if (pending_since_us_ == INT64_MAX && any_pending()) pending_since_us_ = now_us_;
+    // The deadline belongs to the oldest waiting row; full batches may have taken every row that
+    // was waiting, and then a stale deadline would cut the next partial batch short.
+    if (!any_pending()) {
+      pending_since_us_ = INT64_MAX;
+    } else if (pending_since_us_ == INT64_MAX) {
+      pending_since_us_ = now_us_;
+    }
   }
 
   void emit_watermark(Timestamp watermark) override {
@@ -100,15 +109,24 @@ class ExchangeOutput final : public Output {
     return pending_[c];
   }
 
+  // Routes every row of `in`; one try block per batch (free unless the key function throws).
   template <bool kTimes>
   void route(const Batch<T>& in) {
-    const size_t n = in.rows.size();
-    for (size_t i = 0; i < n; ++i) {
-      const int c = router_(in.rows[i]);
-      Batch<T>* b = pending(c);
-      b->rows.push_back(in.rows[i]);
-      if constexpr (kTimes) b->times.push_back(in.times[i]);
-      if (b->rows.size() >= batch_size_) push(c);
+    try {
+      const size_t n = in.rows.size();
+      for (size_t i = 0; i < n; ++i) {
+        const int c = router_(in.rows[i]);
+        Batch<T>* b = pending(c);
+        b->rows.push_back(in.rows[i]);
+        if constexpr (kTimes) b->times.push_back(in.times[i]);
+        if (b->rows.size() >= batch_size_) push(c);
+      }
+    } catch (const OperatorError&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw OperatorError(key_function_name(), e.what());
+    } catch (...) {
+      throw OperatorError(key_function_name(), "unknown exception");
     }
   }
 
@@ -125,6 +143,13 @@ class ExchangeOutput final : public Output {
       i += take;
       if (b->rows.size() >= batch_size_) push(c);
     }
+  }
+
+  std::string key_function_name() const {
+    std::string name = "'";
+    name += consumer_name_;
+    name += "' (key function)";
+    return name;
   }
 
   void push(int c) {
@@ -144,6 +169,7 @@ class ExchangeOutput final : public Output {
   Router router_;
   size_t batch_size_;
   int64_t flush_delay_us_;
+  std::string consumer_name_;
   std::vector<Batch<T>*> pending_;  // owned; nullptr when channel c has no partial batch
   int next_channel_ = 0;
   int64_t now_us_ = 0;

@@ -22,6 +22,9 @@ struct ExchangeSpec {
   int max_parallelism = 128;
   size_t batch_size = 1024;
   int64_t flush_delay_us = 1000;
+  // The consuming operator's name: a key function runs in the producer's exchange but belongs to
+  // the keyed operator, so its errors name that operator.
+  std::string consumer_name;
 };
 
 struct EdgeSpec {
