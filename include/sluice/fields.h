@@ -34,6 +34,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "sluice/detail/type_traits.h"
 #include "sluice/time.h"
 
 namespace sluice {
@@ -51,16 +52,6 @@ struct FieldProbe {
   template <typename V>
   void operator()(std::string_view, const V&) {}
 };
-
-template <typename T>
-struct IsPair : std::false_type {};
-template <typename A, typename B>
-struct IsPair<std::pair<A, B>> : std::true_type {};
-
-template <typename T>
-struct IsTuple : std::false_type {};
-template <typename... Ts>
-struct IsTuple<std::tuple<Ts...>> : std::true_type {};
 
 template <typename T>
 struct IsOptional : std::false_type {};

@@ -314,8 +314,12 @@ Stream<T> Stream<T>::union_with(const Others&... others) {
   static_assert((std::is_same_v<Others, Stream<T>> && ...),
                 "union_with: every stream must have the same row type");
   Stream<T> u = add<T>("union", [] { return std::make_unique<detail::UnionOperator<T>>(); });
-  (env_->graph().add_edge(
-       detail::EdgeSpec{others.node_, u.node_, 0, others.partitioning_, others.exchange_}),
+  (env_->graph().add_edge(detail::EdgeSpec{.from = others.node_,
+                                           .to = u.node_,
+                                           .port = 0,
+                                           .from_port = others.from_port_,
+                                           .partitioning = others.partitioning_,
+                                           .make_exchange = others.exchange_}),
    ...);
   return u;
 }

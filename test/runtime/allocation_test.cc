@@ -9,6 +9,10 @@
 
 #include "sluice/sluice.h"
 
+// GCC pairs the replaced operator delete with the inlined new-expression and warns that free()
+// does not match; both are the replacements below, which use malloc/free consistently.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 namespace {
 std::atomic<int64_t> g_allocations{0};
 }  // namespace

@@ -27,8 +27,9 @@ class ChannelFixture : public ::testing::Test {
   ChannelFixture() : worker_(nullptr, 0) {
     std::vector<std::unique_ptr<detail::Operator>> ops;
     ops.push_back(std::make_unique<NopOperator>());
+    ops.front()->set_output(&null_output_);
     task_ = std::make_unique<Task>(std::move(ops), std::vector<std::unique_ptr<detail::Output>>{},
-                                   &null_output_);
+                                   std::vector<detail::Output*>{});
     task_->set_worker(&worker_);
   }
   std::unique_ptr<Channel> make_channel(size_t capacity) {
@@ -39,7 +40,7 @@ class ChannelFixture : public ::testing::Test {
   }
   static Batch<int>* batch_of(std::vector<int> rows) {
     auto* b = new Batch<int>();
-    b->rows = std::move(rows);
+    b->rows.assign(rows.begin(), rows.end());
     return b;
   }
 
@@ -57,7 +58,10 @@ TEST_F(ChannelFixture, ReturnedBatchesComeBackClearedAndAreReused) {
   Envelope e;
   ASSERT_TRUE(ch->try_pop(e));
   ASSERT_EQ(e.batch, b);
-  EXPECT_EQ(detail::batch_cast<int>(*e.batch).rows, (std::vector<int>{1, 2, 3}));
+  {
+    const auto& got = detail::batch_cast<int>(*e.batch).rows;
+    EXPECT_EQ(std::vector<int>(got.begin(), got.end()), (std::vector<int>{1, 2, 3}));
+  }
   ch->give_back(e.batch);
   BatchBase* back = ch->take_returned();
   ASSERT_EQ(back, b);  // the same buffer, not a new allocation

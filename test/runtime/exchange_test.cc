@@ -28,7 +28,8 @@ class RecordingChannelSet final : public ChannelSet {
   BatchBase* acquire(int) override { return nullptr; }
   void push(int c, BatchBase* batch) override {
     std::unique_ptr<BatchBase> owned(batch);
-    log_->push_back(Sent{c, Sent::kData, batch_cast<int>(*batch).rows});
+    const auto& rows = batch_cast<int>(*batch).rows;
+    log_->push_back(Sent{c, Sent::kData, std::vector<int>(rows.begin(), rows.end())});
   }
   void push_watermark(Timestamp w) override {
     for (int c = 0; c < channels_; ++c) log_->push_back(Sent{c, Sent::kWatermark, {}, w});
@@ -64,7 +65,7 @@ std::unique_ptr<ExchangeOutput<int, Router>> make_exchange(std::vector<Sent>* lo
 
 void emit_rows(Output& out, std::vector<int> rows) {
   Batch<int> b;
-  b.rows = std::move(rows);
+  b.rows.assign(rows.begin(), rows.end());
   out.emit(b);
 }
 

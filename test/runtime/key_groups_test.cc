@@ -45,7 +45,7 @@ TEST(KeyGroupsTest, KeyGroupIsInRangeAndIndependentOfParallelism) {
     const int kg = key_group_of(h, 128);
     EXPECT_GE(kg, 0);
     EXPECT_LT(kg, 128);
-    EXPECT_EQ(kg, static_cast<int>(h % 128));
+    EXPECT_EQ(kg, static_cast<int>(((h >> 32) * 128) >> 32));
   }
 }
 
@@ -54,7 +54,8 @@ TEST(KeyGroupsTest, KeyGroupIsInRangeAndIndependentOfParallelism) {
 TEST(KeyGroupsTest, RoutingNeverSplitsAKeyGroup) {
   auto key = [](uint64_t k) { return k; };
   for (int p = 1; p <= 16; ++p) {
-    HashRouter<decltype(key)> router{key, 128, p};
+    HashRouter<decltype(key)> router{key, 128, p, nullptr};
+    router.prepare();
     std::vector<int> owner(128, -1);
     for (uint64_t k = 0; k < 5000; ++k) {
       const int kg = key_group_of(hash_key(k), 128);
@@ -67,7 +68,8 @@ TEST(KeyGroupsTest, RoutingNeverSplitsAKeyGroup) {
 
 TEST(KeyGroupsTest, HashRoutingIsStableAndSpreads) {
   auto key = [](const std::string& s) { return s; };
-  HashRouter<decltype(key)> router{key, 128, 4};
+  HashRouter<decltype(key)> router{key, 128, 4, nullptr};
+  router.prepare();
   std::set<int> used;
   for (int i = 0; i < 1000; ++i) {
     std::string row = "key-";

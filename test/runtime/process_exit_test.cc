@@ -78,10 +78,9 @@ TEST(ProcessExitTest, FailureUnderBackpressureExitsNonZeroWithinASecond) {
 }
 
 // Key groups must mean the same thing in every process that runs a job: a restore from a
-// checkpoint and the processes of one Kafka consumer group all rely on it. absl::Hash is seeded
-// per process (it says so: not stable across program invocations), so today two runs disagree.
-// Disabled until hash_key() is a stable hash; run with --gtest_also_run_disabled_tests.
-TEST(ProcessExitTest, DISABLED_KeyHashesAreStableAcrossProcesses) {
+// checkpoint and the processes of one Kafka consumer group all rely on it (absl::Hash, seeded per
+// process, would not do).
+TEST(ProcessExitTest, KeyHashesAreStableAcrossProcesses) {
   HelperRun first = run_helper("hash");
   HelperRun second = run_helper("hash");
   ASSERT_EQ(first.exit_code, 0);
