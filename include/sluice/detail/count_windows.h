@@ -65,10 +65,10 @@ class CountWindows {
   // End of a bounded input: the incomplete groups.
   template <typename Emit>
   void finish(Emit&& emit) {
-    for (auto& [key, e] : entries_) {
+    for (const auto& [key, e] : entries_) {
       if (e.rows > 0) emit(key, e.acc, Window{e.first, e.last + 1}, Firing::kOnTime);
-      e = Entry{agg_.create()};
     }
+    entries_.clear();
   }
 
   // ---- snapshot ---- (the window is [first, last + 1); rows travel in fn's 5th argument)
