@@ -76,6 +76,7 @@ class SessionWindows {
       } else {  // the row bridges two sessions
         agg_.merge(into->acc, s.acc);
         list.erase(list.begin() + static_cast<ptrdiff_t>(i));
+        --sessions_;
         --i;
         // `into` precedes s, so erasing s did not move it
       }
@@ -87,7 +88,9 @@ class SessionWindows {
         if (list.empty()) keys_.erase(it);
         return {};
       }
+      spilled_ += list.size() == 1;  // a second session moves the list to the heap
       into = &list.emplace_back(Session{start, end, next_id_++, false, agg_.create()});
+      ++sessions_;
       agg_.add(into->acc, in);
       timers_.push(Timer{end - 1, into->id, *key.key});
     }
@@ -125,7 +128,11 @@ class SessionWindows {
       }
       if (s.end - 1 + lateness_ <= wm) {
         list.erase(list.begin() + static_cast<ptrdiff_t>(i));
-        if (list.empty()) keys_.erase(it);
+        --sessions_;
+        if (list.empty()) {
+          spilled_ -= list.capacity() > 1;
+          keys_.erase(it);
+        }
       } else {
         timers_.push(Timer{s.end - 1 + lateness_, s.id, std::move(timer.key)});
       }
@@ -154,20 +161,16 @@ class SessionWindows {
   void restore_entry(const Key& key, const Window& w, const Acc& acc) {
     Session s{w.start, w.end, next_id_++, w.end - 1 <= watermark_, acc};
     timers_.push(Timer{s.fired ? w.end - 1 + lateness_ : w.end - 1, s.id, key});
-    keys_[key].push_back(std::move(s));
+    Sessions& list = keys_[key];
+    spilled_ += list.size() == 1;
+    list.push_back(std::move(s));
+    ++sessions_;
   }
 
-  size_t entries() const {
-    size_t n = 0;
-    for (const auto& [key, list] : keys_) n += list.size();
-    return n;
-  }
+  // O(1): called on every watermark.
+  size_t entries() const { return sessions_; }
   size_t state_bytes() const {
-    size_t n = table_bytes(keys_) + timers_.size() * sizeof(Timer);
-    for (const auto& [key, list] : keys_) {
-      if (list.size() > 1) n += list.capacity() * sizeof(Session);
-    }
-    return n;
+    return table_bytes(keys_) + timers_.size() * sizeof(Timer) + spilled_ * 2 * sizeof(Session);
   }
 
  private:
@@ -184,6 +187,8 @@ class SessionWindows {
   // ---- not checkpointed (rebuilt on restore) ----
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
   uint64_t next_id_ = 0;
+  size_t sessions_ = 0;
+  size_t spilled_ = 0;  // keys whose session list lives on the heap (approximate)
   Agg agg_;
   Duration gap_, lateness_;
 };
