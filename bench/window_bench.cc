@@ -150,7 +150,9 @@ std::vector<Workload> workloads() {
   };
   w.push_back({"tumbling count 10k keys", 100'000'000, {10'000}, tumbling, tumbling_count_loop});
   w.push_back({"tumbling count 1M keys", 50'000'000, {1'000'000}, tumbling, tumbling_count_loop});
-  w.push_back({"hopping 10s/1s sum 10k keys", 100'000'000, {10'000},
+  w.push_back({"hopping 10s/1s sum 10k keys",
+               100'000'000,
+               {10'000},
                [](Environment& env, std::atomic<uint64_t>* total, uint64_t n, MakeEvent m) {
                  keyed(env, n, m)
                      .window(Hopping{10'000, 1000})
@@ -158,12 +160,14 @@ std::vector<Workload> workloads() {
                      .sink(ChecksumSink<CountResult>{total});
                },
                hopping_sum_loop});
-  w.push_back({"session count gap 1s", 100'000'000, {0, 10'000},
-               [](Environment& env, std::atomic<uint64_t>* total, uint64_t n, MakeEvent m) {
-                 keyed(env, n, m).window(Session{1000}).count().sink(
-                     ChecksumSink<CountResult>{total});
-               },
-               session_count_loop});
+  w.push_back(
+      {"session count gap 1s",
+       100'000'000,
+       {0, 10'000},
+       [](Environment& env, std::atomic<uint64_t>* total, uint64_t n, MakeEvent m) {
+         keyed(env, n, m).window(Session{1000}).count().sink(ChecksumSink<CountResult>{total});
+       },
+       session_count_loop});
   return w;
 }
 
@@ -185,9 +189,11 @@ double bytes_per_key(State state, uint64_t keys) {
 }
 
 int run(double scale, int repetitions, const std::string& only) {
-  std::printf("Sluice window benchmarks: 1M events per event-second (timestamp(i) = i / 1000 ms),\n");
-  std::printf("events of 3 fields generated in process; best of %d; ratio = engine / hand loop.\n\n",
-              repetitions);
+  std::printf(
+      "Sluice window benchmarks: 1M events per event-second (timestamp(i) = i / 1000 ms),\n");
+  std::printf(
+      "events of 3 fields generated in process; best of %d; ratio = engine / hand loop.\n\n",
+      repetitions);
   std::printf("%-30s %4s %12s %12s %12s %7s\n", "workload", "par", "events", "engine ev/s",
               "hand ev/s", "ratio");
   int failures = 0;

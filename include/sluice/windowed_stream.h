@@ -36,10 +36,10 @@ class WindowedResult : public Stream<Out> {
 
   // Rows later than the allowed lateness, with their event times (side output 1). Without this
   // call they are counted in stats()->totals().late_dropped.
-  Stream<T> late() const { return Stream<T>(this->environment(), this->node(),
-                                            detail::Partitioning::kForward,
-                                            detail::make_exchange_factory<T>(detail::NoRouter{}),
-                                            1); }
+  Stream<T> late() const {
+    return Stream<T>(this->environment(), this->node(), detail::Partitioning::kForward,
+                     detail::make_exchange_factory<T>(detail::NoRouter{}), 1);
+  }
   // The window operator's counters, summed over its subtasks (live while the job runs).
   std::shared_ptr<const WindowStats> stats() const { return stats_; }
 
@@ -84,7 +84,8 @@ class WindowedStream {
   // ---- window functions ----
   // Rows per (key, window): WindowResult<Key, int64_t>.
   auto count() { return build("window count", detail::CountAgg<Key>{}); }
-  // Sum, min, max, mean of `field(row)`: WindowResult<Key, Field> (mean: WindowResult<Key, double>).
+  // Sum, min, max, mean of `field(row)`: WindowResult<Key, Field> (mean: WindowResult<Key,
+  // double>).
   template <typename F>
   auto sum(F field) {
     check_field<F>();
@@ -120,11 +121,11 @@ class WindowedStream {
   // (optionally `, Firing`), called with every row of the window. Keeps every row in state.
   template <typename F>
   auto process(F fn) {
-    static_assert(std::is_invocable_v<const F&, const Key&, const Window&, std::span<const T>> ||
-                      std::is_invocable_v<const F&, const Key&, const Window&,
-                                          std::span<const T>, Firing>,
-                  "process: the function must be callable as "
-                  "`Out fn(const Key&, const sluice::Window&, std::span<const T> rows)`");
+    static_assert(
+        std::is_invocable_v<const F&, const Key&, const Window&, std::span<const T>> ||
+            std::is_invocable_v<const F&, const Key&, const Window&, std::span<const T>, Firing>,
+        "process: the function must be callable as "
+        "`Out fn(const Key&, const sluice::Window&, std::span<const T> rows)`");
     return build("window process", detail::ProcessAgg<Key, T, F>{std::move(fn)});
   }
 
@@ -168,8 +169,7 @@ class WindowedStream {
     if constexpr (std::is_same_v<Assigner, Tumbling>) {
       return make(detail::PaneWindows<Key, A>(agg, assigner.size, assigner.size, config.lateness));
     } else if constexpr (std::is_same_v<Assigner, Hopping>) {
-      return make(
-          detail::PaneWindows<Key, A>(agg, assigner.size, assigner.slide, config.lateness));
+      return make(detail::PaneWindows<Key, A>(agg, assigner.size, assigner.slide, config.lateness));
     } else if constexpr (std::is_same_v<Assigner, Session>) {
       return make(detail::SessionWindows<Key, A>(agg, assigner.gap, config.lateness));
     } else {

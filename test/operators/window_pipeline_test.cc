@@ -33,7 +33,7 @@ std::vector<Event> all_events() {
 }
 
 std::map<std::tuple<uint64_t, Timestamp, Timestamp>, int64_t> time_window_sums(int64_t size,
-                                                                              int64_t slide) {
+                                                                               int64_t slide) {
   std::map<std::tuple<uint64_t, Timestamp, Timestamp>, int64_t> m;
   for (const Event& e : all_events()) {
     for (Timestamp s = detail::floor_to(e.time, slide); s > e.time - size; s -= slide) {
@@ -90,7 +90,8 @@ class WindowParallelismTest : public ::testing::TestWithParam<std::tuple<int, si
     std::map<std::tuple<uint64_t, Timestamp, Timestamp>, int64_t> m;
     for (const Result& r : results) {
       EXPECT_EQ(r.firing, Firing::kOnTime);
-      auto [it, inserted] = m.emplace(std::make_tuple(r.key, r.window_start, r.window_end), r.value);
+      auto [it, inserted] =
+          m.emplace(std::make_tuple(r.key, r.window_start, r.window_end), r.value);
       EXPECT_TRUE(inserted) << "two results for one window";
     }
     return m;
@@ -202,11 +203,13 @@ TEST(WindowPipelineTest, EveryWindowFunction) {
   std::vector<std::pair<uint64_t, double>> means;
   std::vector<std::tuple<uint64_t, Window, size_t>> processed;
   std::mutex mutex;
-  auto keyed = env.generate(1000, [](uint64_t i) {
-                    return Event{i % 2, static_cast<int64_t>(i), static_cast<int64_t>(i % 7)};
-                  })
-                   .assign_timestamps([](const Event& e) { return e.time; }, 0)
-                   .key_by(EventKey{});
+  auto keyed =
+      env.generate(1000,
+                   [](uint64_t i) {
+                     return Event{i % 2, static_cast<int64_t>(i), static_cast<int64_t>(i % 7)};
+                   })
+          .assign_timestamps([](const Event& e) { return e.time; }, 0)
+          .key_by(EventKey{});
   keyed.window(Tumbling{100}).count().sink(sinks::collect(&counts));
   keyed.window(Tumbling{100}).min(EventValue{}).sink(sinks::collect(&mins));
   keyed.window(Tumbling{100}).max(EventValue{}).sink(sinks::collect(&maxs));

@@ -50,8 +50,7 @@ Script random_script(std::mt19937_64& rng) {
     const int64_t size = std::min(n - i, uniform(1, 8));
     for (int64_t j = 0; j < size; ++j, ++i) {
       base += uniform(0, 3);
-      Event e{static_cast<uint64_t>(uniform(1, keys)), base - uniform(0, disorder),
-              uniform(1, 9)};
+      Event e{static_cast<uint64_t>(uniform(1, keys)), base - uniform(0, disorder), uniform(1, 9)};
       max_seen = std::max(max_seen, e.time);
       s.value_total += e.value;
       batch.rows.push_back(e);
@@ -284,8 +283,8 @@ TEST(WindowPropertyTest, SessionMatchesOracle) {
     const int64_t lateness = std::uniform_int_distribution<int64_t>(0, 2)(rng) * (seed % 17);
     const Expected expected = session_oracle(script, gap, lateness);
     for (const Result& r : expected.results) merges += r.firing == Firing::kLate;
-    check_case(detail::SessionWindows<uint64_t, SumAgg>(SumAgg{}, gap, lateness), script,
-               expected, seed % 2 == 0, seed);
+    check_case(detail::SessionWindows<uint64_t, SumAgg>(SumAgg{}, gap, lateness), script, expected,
+               seed % 2 == 0, seed);
     if (HasFatalFailure()) return;
   }
   EXPECT_GT(merges, 100);  // the scripts do exercise late updates of sessions
@@ -300,8 +299,8 @@ TEST(WindowPropertyTest, GlobalCountMatchesOracle) {
     int64_t total = 0;  // each group fires once: every row is in exactly one result
     for (const Result& r : expected.results) total += r.value;
     ASSERT_EQ(total, script.value_total);
-    check_case(detail::CountWindows<uint64_t, SumAgg>(SumAgg{}, n), script, expected,
-               seed % 2 == 0, seed);
+    check_case(detail::CountWindows<uint64_t, SumAgg>(SumAgg{}, n), script, expected, seed % 2 == 0,
+               seed);
     if (HasFatalFailure()) return;
   }
 }

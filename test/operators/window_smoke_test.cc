@@ -17,7 +17,10 @@ struct Event {
 TEST(WindowSmokeTest, TumblingCount) {
   Environment env;
   std::vector<WindowResult<uint64_t, int64_t>> out;
-  env.generate(1000, [](uint64_t i) { return Event{i % 3, static_cast<int64_t>(i), 1}; })
+  env.generate(1000,
+               [](uint64_t i) {
+                 return Event{i % 3, static_cast<int64_t>(i), 1};
+               })
       .assign_timestamps([](const Event& e) { return e.time; }, 0)
       .key_by([](const Event& e) { return e.key; })
       .window(Tumbling{100})

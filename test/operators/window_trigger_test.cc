@@ -107,7 +107,7 @@ TEST(WindowTriggerTest, CountTriggerFiresEveryNRowsThenFinal) {
   EXPECT_EQ(h.out().rows, (std::vector<Result>{{1, 0, 100, 2, Firing::kEarly},
                                                {1, 0, 100, 4, Firing::kEarly},
                                                {1, 0, 100, 5, Firing::kOnTime},
-                                               {2, 0, 100, 7, Firing::kOnTime}}) );
+                                               {2, 0, 100, 7, Firing::kOnTime}}));
 }
 
 TEST(WindowTriggerTest, ProcessingTimeWindowsUseTheOperatorClock) {
@@ -125,8 +125,8 @@ TEST(WindowTriggerTest, ProcessingTimeWindowsUseTheOperatorClock) {
   g_fake_now = 12;
   h.run({rows({{1, 0, 1}})});
   h.end();  // the end of input fires what is left
-  EXPECT_EQ(h.out().rows, (std::vector<Result>{{1, 0, 10, 3, Firing::kOnTime},
-                                               {1, 10, 20, 1, Firing::kOnTime}}));
+  EXPECT_EQ(h.out().rows,
+            (std::vector<Result>{{1, 0, 10, 3, Firing::kOnTime}, {1, 10, 20, 1, Firing::kOnTime}}));
 }
 
 // Snapshot halfway, restore into two fresh operators split by key group (as a restart with
@@ -139,7 +139,8 @@ void check_snapshot_round_trip(MakeState make_state, uint64_t seed) {
   for (int b = 0; b < 40; ++b) {
     Step s;
     for (int i = 0; i < 6; ++i) {
-      s.rows.push_back(Event{rng() % 50, t - static_cast<int64_t>(rng() % 5), static_cast<int64_t>(1 + rng() % 9)});
+      s.rows.push_back(Event{rng() % 50, t - static_cast<int64_t>(rng() % 5),
+                             static_cast<int64_t>(1 + rng() % 9)});
       t += static_cast<int64_t>(rng() % 3);
     }
     (b < 20 ? before : after).push_back(s);
@@ -155,13 +156,13 @@ void check_snapshot_round_trip(MakeState make_state, uint64_t seed) {
   low.op().state().restore_watermark(whole.op().state().watermark());
   high.op().state().restore_watermark(whole.op().state().watermark());
   size_t entries = 0;
-  whole.op().state().for_each_entry(kMaxParallelism, [&](int group, const uint64_t& key,
-                                                         const Window& w, const auto& acc,
-                                                         auto... rest) {
-    ASSERT_EQ(group, detail::key_group_of(detail::hash_key(key), kMaxParallelism));
-    (group < kMaxParallelism / 2 ? low : high).op().state().restore_entry(key, w, acc, rest...);
-    ++entries;
-  });
+  whole.op().state().for_each_entry(
+      kMaxParallelism,
+      [&](int group, const uint64_t& key, const Window& w, const auto& acc, auto... rest) {
+        ASSERT_EQ(group, detail::key_group_of(detail::hash_key(key), kMaxParallelism));
+        (group < kMaxParallelism / 2 ? low : high).op().state().restore_entry(key, w, acc, rest...);
+        ++entries;
+      });
   ASSERT_GT(entries, 0u);
   whole.run(after);
   whole.end();

@@ -37,8 +37,7 @@ struct CountAgg {
     ++acc;
   }
   void merge(Acc& into, const Acc& from) const { into += from; }
-  WindowResult<Key, int64_t> result(const Key& k, const Acc& acc, const Window& w,
-                                    Firing f) const {
+  WindowResult<Key, int64_t> result(const Key& k, const Acc& acc, const Window& w, Firing f) const {
     return make_result(k, w, acc, f);
   }
 };
@@ -105,8 +104,7 @@ struct AvgAgg {
     into.sum += from.sum;
     into.count += from.count;
   }
-  WindowResult<Key, double> result(const Key& k, const Acc& acc, const Window& w,
-                                   Firing f) const {
+  WindowResult<Key, double> result(const Key& k, const Acc& acc, const Window& w, Firing f) const {
     return make_result(k, w, acc.value(), f);
   }
 };
@@ -140,7 +138,9 @@ struct ProcessAgg {
   F fn;
   Acc create() const { return Acc{}; }
   void add(Acc& acc, const In& in) const { acc.push_back(in); }
-  void merge(Acc& into, const Acc& from) const { into.insert(into.end(), from.begin(), from.end()); }
+  void merge(Acc& into, const Acc& from) const {
+    into.insert(into.end(), from.begin(), from.end());
+  }
   auto result(const Key& k, const Acc& acc, const Window& w, Firing f) const {
     std::span<const In> rows(acc.data(), acc.size());
     if constexpr (std::is_invocable_v<const F&, const Key&, const Window&, std::span<const In>,

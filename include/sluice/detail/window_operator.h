@@ -34,7 +34,7 @@ struct WindowConfig {
   Duration lateness = 0;
   bool processing_time = false;  // windows on the operator's clock instead of event time
   Timestamp (*clock)() = &wall_clock_millis;
-  int64_t count_every = 0;  // CountTrigger: an early result every n rows of a (key, window)
+  int64_t count_every = 0;   // CountTrigger: an early result every n rows of a (key, window)
   Duration early_every = 0;  // EarlyFiring
   TimeDomain early_domain = TimeDomain::kEventTime;
   Timestamp (*early_clock)() = &wall_clock_millis;
