@@ -16,3 +16,4 @@
 #include "sluice/status.h"
 #include "sluice/stream.h"
 #include "sluice/time.h"
+#include "sluice/window.h"

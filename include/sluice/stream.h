@@ -29,6 +29,9 @@ class Environment;
 template <typename T, typename KeyFn>
 class KeyedStream;
 
+template <typename T, typename KeyFn, typename Assigner>
+class WindowedStream;
+
 // A sink is a copyable object with `void write(std::span<const T> rows)`; optionally
 // `void open(int subtask, int parallelism)` and `void finish()` (end of a bounded stream).
 // Each subtask gets its own copy.
@@ -248,6 +251,13 @@ class KeyedStream {
     }
   }
 
+  // Windows per key: `assigner` is Tumbling, Hopping, Session or GlobalCount (sluice/window.h);
+  // configure the trigger and lateness, then pick a window function (count, sum, ..., process).
+  template <typename Assigner>
+  WindowedStream<T, KeyFn, Assigner> window(Assigner assigner) {
+    return WindowedStream<T, KeyFn, Assigner>(stream_, key_fn_, assigner);
+  }
+
   const KeyFn& key_fn() const { return key_fn_; }
   const Stream<T>& partitioned() const { return stream_; }
 
@@ -260,6 +270,7 @@ class KeyedStream {
 
 // ---- member templates that need Environment ----
 #include "sluice/environment.h"
+#include "sluice/windowed_stream.h"
 
 namespace sluice {
 

@@ -15,6 +15,9 @@ using Duration = int64_t;   // milliseconds
 inline constexpr Timestamp kMinTimestamp = std::numeric_limits<int64_t>::min();
 inline constexpr Timestamp kMaxTimestamp = std::numeric_limits<int64_t>::max();
 
+// Which clock a timer or trigger follows.
+enum class TimeDomain : uint8_t { kEventTime = 0, kProcessingTime = 1 };
+
 // "2026-01-01 00:00:00.000" (UTC).
 std::string format_timestamp(Timestamp ts);
 

@@ -14,8 +14,6 @@
 
 namespace sluice {
 
-enum class TimeDomain : uint8_t { kEventTime = 0, kProcessingTime = 1 };
-
 namespace detail {
 
 class KeyedTimers {

@@ -1,0 +1,234 @@
+// The window operator of the typed API: a thin shell that feeds batches of T into one of the
+// window state classes (pane_windows.h, session_windows.h, count_windows.h) and turns what they
+// fire into result rows. The state classes hold all windowing logic and know nothing of Batch<T>
+// or the runtime, so the SQL layer drives the same code from its own operator over chunks.
+//
+// Per batch: one pass hashes every key (the hash that also picks the key group), a second adds
+// the rows, prefetching the table slot of row i + kPrefetchDistance. Watermarks, firing and
+// early firing run between batches. Results are emitted before the watermark that caused them,
+// with event time window end - 1. Too-late rows go to side output 1 when attached (copied with
+// their event time), otherwise they are counted as dropped.
+//
+// Thread-safety: driven by one task; the WindowStats it publishes to may be read from anywhere.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "sluice/detail/count_windows.h"
+#include "sluice/detail/operator.h"
+#include "sluice/detail/operators.h"
+#include "sluice/detail/pane_windows.h"
+#include "sluice/detail/prehashed_map.h"
+#include "sluice/detail/window_functions.h"
+#include "sluice/window.h"
+
+namespace sluice::detail {
+
+// How a window operator fires, besides its assigner and function.
+struct WindowConfig {
+  Duration lateness = 0;
+  bool processing_time = false;  // windows on the operator's clock instead of event time
+  Timestamp (*clock)() = &wall_clock_millis;
+  int64_t count_every = 0;   // CountTrigger: an early result every n rows of a (key, window)
+  Duration early_every = 0;  // EarlyFiring
+  TimeDomain early_domain = TimeDomain::kEventTime;
+  Timestamp (*early_clock)() = &wall_clock_millis;
+  std::shared_ptr<WindowStats> stats;  // may be null
+};
+
+template <typename Agg>
+inline constexpr bool kIsCountingAgg = false;
+template <typename Agg>
+inline constexpr bool kIsCountingAgg<CountingAgg<Agg>> = true;
+
+template <typename State>
+inline constexpr bool kIsCountWindows = false;
+template <typename Key, typename Agg>
+inline constexpr bool kIsCountWindows<CountWindows<Key, Agg>> = true;
+
+template <typename T, typename KeyFn, typename State>
+class WindowOperator final : public Operator {
+ public:
+  using Key = std::decay_t<std::invoke_result_t<KeyFn, const T&>>;
+  using Agg = std::decay_t<decltype(std::declval<const State&>().agg())>;
+  using Acc = typename State::Acc;
+  using Out = ResultOf<Agg, Key>;
+
+  WindowOperator(KeyFn key_fn, State state, WindowConfig config)
+      : key_fn_(std::move(key_fn)), state_(std::move(state)), config_(std::move(config)) {}
+
+  void open() override {
+    if (config_.stats) slot_ = config_.stats->register_subtask();
+    late_out_ = side_output(1);
+    out_batch_.rows.reserve(info_.batch_size);
+    out_batch_.times.reserve(info_.batch_size);
+  }
+
+  void process(int, BatchBase& batch) override {
+    auto& b = batch_cast<T>(batch);
+    const size_t n = b.rows.size();
+    if (n == 0) return;
+    counters_.rows += n;
+    if (config_.processing_time) {
+      const Timestamp now = config_.clock();
+      state_.advance(now - 1, emitter());
+      add_rows<false>(b, now);
+    } else if (b.has_times()) {
+      add_rows<true>(b, 0);
+    } else if constexpr (kIsCountWindows<State>) {
+      add_rows<false>(b, 0);
+    } else {
+      throw std::runtime_error(
+          "event-time windows need event times: call assign_timestamps() before the window");
+    }
+    if (config_.early_every > 0 && config_.early_domain == TimeDomain::kProcessingTime) {
+      maybe_fire_early_processing_time();
+    }
+    flush();
+    if (!late_batch_.rows.empty()) {
+      late_out_->emit(late_batch_);
+      late_batch_.clear();
+    }
+    publish();
+  }
+
+  void on_watermark(Timestamp wm) override {
+    if (config_.processing_time) {
+      state_.advance(config_.clock() - 1, emitter());
+    } else {
+      state_.advance(wm, emitter());
+      if (config_.early_every > 0 && config_.early_domain == TimeDomain::kEventTime &&
+          wm != kMaxTimestamp &&
+          (last_early_ == kMinTimestamp ||
+           floor_to(wm, config_.early_every) > floor_to(last_early_, config_.early_every))) {
+        last_early_ = wm;
+        state_.fire_early(emitter());
+      }
+    }
+    if (config_.early_every > 0 && config_.early_domain == TimeDomain::kProcessingTime) {
+      maybe_fire_early_processing_time();
+    }
+    flush();
+    counters_.state_entries = state_.entries();
+    counters_.state_bytes = state_.state_bytes();
+    publish();
+    Operator::on_watermark(wm);
+  }
+
+  void on_end() override {
+    state_.advance(kMaxTimestamp, emitter());
+    if constexpr (kIsCountWindows<State>) state_.finish(emitter());
+    flush();
+    counters_.state_entries = state_.entries();
+    counters_.state_bytes = state_.state_bytes();
+    publish();
+    end_outputs();
+  }
+
+  // For snapshots and tests: the window state and this subtask's counters.
+  State& state() { return state_; }
+  const State& state() const { return state_; }
+  const WindowCounters& counters() const { return counters_; }
+
+ private:
+  auto emitter() {
+    return [this](const Key& key, const Acc& acc, const Window& w, Firing f) {
+      emit_result(key, acc, w, f);
+    };
+  }
+
+  template <bool kRowTimes>
+  void add_rows(Batch<T>& b, Timestamp constant_time) {
+    const size_t n = b.rows.size();
+    hashes_.resize(n);
+    for (size_t i = 0; i < n; ++i) hashes_[i] = hash_key(key_fn_(b.rows[i]));
+    auto emit = emitter();
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kPrefetchDistance < n) {
+        state_.prefetch(Prehashed<Key>{nullptr, hashes_[i + kPrefetchDistance]}, 0);
+      }
+      const T& row = b.rows[i];
+      const Timestamp t = kRowTimes ? b.times[i] : constant_time;
+      const auto& key = key_fn_(row);
+      Added<Acc> added = state_.add(Prehashed<Key>{&key, hashes_[i]}, t, row, emit);
+      if (added.acc == nullptr) [[unlikely]] {
+        late(row, t);
+        continue;
+      }
+      if (added.late_update) [[unlikely]] {
+        ++counters_.late_updates;
+        continue;
+      }
+      if constexpr (kIsCountingAgg<Agg>) {
+        if (config_.count_every > 0 && added.acc->rows % config_.count_every == 0) {
+          emit_result(key, *added.acc, added.window, Firing::kEarly);
+        }
+      }
+    }
+  }
+
+  void late(const T& row, Timestamp t) {
+    if (late_out_ == nullptr) {
+      ++counters_.late_dropped;
+      return;
+    }
+    ++counters_.late_to_side_output;
+    late_batch_.rows.push_back(row);
+    late_batch_.times.push_back(t);
+  }
+
+  void emit_result(const Key& key, const Acc& acc, const Window& w, Firing f) {
+    out_batch_.rows.push_back(state_.agg().result(key, acc, w, f));
+    out_batch_.times.push_back(w.end - 1);
+    switch (f) {
+      case Firing::kEarly:
+        ++counters_.results_early;
+        break;
+      case Firing::kOnTime:
+        ++counters_.results_on_time;
+        break;
+      case Firing::kLate:
+        ++counters_.results_late;
+        break;
+    }
+    if (out_batch_.rows.size() >= info_.batch_size) flush();
+  }
+
+  void flush() {
+    if (out_batch_.rows.empty()) return;
+    out_->emit(out_batch_);
+    out_batch_.clear();
+  }
+
+  void maybe_fire_early_processing_time() {
+    const Timestamp now = config_.early_clock();
+    if (now < next_early_) return;
+    next_early_ = floor_to(now, config_.early_every) + config_.early_every;
+    state_.fire_early(emitter());
+  }
+
+  void publish() {
+    if (slot_ != nullptr) slot_->publish(counters_);
+  }
+
+  KeyFn key_fn_;
+  // ---- checkpointed ----
+  State state_;
+  // ---- not checkpointed ----
+  WindowConfig config_;
+  WindowCounters counters_;
+  WindowStats::Slot* slot_ = nullptr;
+  Output* late_out_ = nullptr;
+  Timestamp last_early_ = kMinTimestamp;
+  Timestamp next_early_ = kMinTimestamp;
+  std::vector<uint64_t> hashes_;  // per row of the current batch
+  Batch<Out> out_batch_;
+  Batch<T> late_batch_;
+};
+
+}  // namespace sluice::detail
