@@ -19,6 +19,7 @@
 #include "sluice/detail/exchange.h"
 #include "sluice/detail/graph.h"
 #include "sluice/detail/operators.h"
+#include "sluice/join_options.h"
 
 namespace sluice {
 
@@ -168,8 +169,18 @@ class Stream {
     }
   }
 
+  // Processes this stream's rows against rules sent to every subtask (sluice/joins.h).
+  template <typename Out, typename Rule, typename State, typename OnRule, typename Fn>
+  Stream<Out> connect_broadcast(const Stream<Rule>& rules, State initial, OnRule on_rule, Fn fn,
+                                BroadcastOptions options = {}) const;
+
   Environment* environment() const { return env_; }
   int node() const { return node_; }
+
+  // The edge that feeds input `port` of node `to` from this handle, with its partitioning.
+  detail::EdgeSpec edge_to(int to, int port) const {
+    return detail::EdgeSpec{node_, to, port, from_port_, partitioning_, exchange_};
+  }
 
   // Adds a one-input node fed by this stream; the building block of every transformation.
   template <typename Out>
@@ -222,6 +233,19 @@ class KeyedStream {
           key_fn, init, add, result);
     });
   }
+
+  // Joins with another keyed stream (sluice/joins.h): rows of equal keys whose times satisfy
+  // l.time + lower <= r.time <= l.time + upper; in the same tumbling window; or an enrichment
+  // with the latest row per key of a changelog (the table).
+  template <typename R, typename KeyR, typename F>
+  auto interval_join(const KeyedStream<R, KeyR>& right, Duration lower, Duration upper, F fn,
+                     JoinOptions options = {}) const;
+  template <typename R, typename KeyR, typename Window, typename F>
+  auto window_join(const KeyedStream<R, KeyR>& right, Window window, F fn,
+                   JoinOptions options = {}) const;
+  template <typename TRow, typename KeyT, typename F>
+  auto lookup_join(const KeyedStream<TRow, KeyT>& table, F fn,
+                   LookupJoinOptions options = {}) const;
 
   const KeyFn& key_fn() const { return key_fn_; }
   const Stream<T>& partitioned() const { return stream_; }
@@ -296,3 +320,5 @@ Stream<T> Stream<T>::union_with(const Others&... others) {
 }
 
 }  // namespace sluice
+
+#include "sluice/joins.h"  // NOLINT: the join members, defined after Stream
