@@ -11,6 +11,7 @@
 #include "sluice/detail/interval_join_state.h"
 #include "sluice/detail/join_common.h"
 #include "sluice/detail/operator.h"
+#include "sluice/detail/operators.h"
 
 namespace sluice::detail {
 
@@ -37,13 +38,17 @@ class IntervalJoinOperator final : public Operator {
     if (input == 0) {
       const auto& b = batch_cast<L>(batch);
       require_times(b, "interval_join", "left");
-      for (size_t i = 0; i < b.rows.size(); ++i) {
+      const size_t n = b.rows.size();
+      for (size_t i = 0; i < n; ++i) {
+        if (i + kPrefetchDistance < n) state_.prefetch(key_l_(b.rows[i + kPrefetchDistance]));
         state_.add_left(key_l_(b.rows[i]), b.times[i], b.rows[i], emit);
       }
     } else {
       const auto& b = batch_cast<R>(batch);
       require_times(b, "interval_join", "right");
-      for (size_t i = 0; i < b.rows.size(); ++i) {
+      const size_t n = b.rows.size();
+      for (size_t i = 0; i < n; ++i) {
+        if (i + kPrefetchDistance < n) state_.prefetch(key_r_(b.rows[i + kPrefetchDistance]));
         state_.add_right(key_r_(b.rows[i]), b.times[i], b.rows[i], emit);
       }
     }

@@ -28,6 +28,7 @@
 #include "sluice/detail/join_common.h"
 #include "sluice/detail/join_timer_heap.h"
 #include "sluice/detail/key_groups.h"
+#include "sluice/detail/operators.h"
 #include "sluice/detail/time_ordered_rows.h"
 #include "sluice/time.h"
 
@@ -102,20 +103,29 @@ class IntervalJoinState {
       rows_held_ = 0;
       return;
     }
-    timers_.pop_due(watermark, [&](int64_t due, const Key& key) {
-      auto it = keys_.find(key);
-      if (it == keys_.end() || it->second.timer != due) return;  // stale timer
-      KeyState& s = it->second;
-      rows_held_ -= s.left.purge_through(saturating_add(watermark, -upper_));
-      rows_held_ -= s.right.purge_through(saturating_add(watermark, lower_));
-      s.timer = kMaxTimestamp;
-      if (s.left.empty() && s.right.empty()) {
-        release(it);
-      } else {
-        schedule(s, key, next_due(s));
+    const int64_t left_through = saturating_add(watermark, -upper_);
+    const int64_t right_through = saturating_add(watermark, lower_);
+    timers_.pop_due_buckets(watermark, [&](int64_t due, const std::vector<Key>& keys) {
+      const size_t n = keys.size();
+      for (size_t i = 0; i < n; ++i) {  // the keys' cache misses overlap
+        if (i + kPrefetchDistance < n) keys_.prefetch(keys[i + kPrefetchDistance]);
+        auto it = keys_.find(keys[i]);
+        if (it == keys_.end() || it->second.timer != due) continue;  // stale timer
+        KeyState& s = it->second;
+        rows_held_ -= s.left.purge_through(left_through);
+        rows_held_ -= s.right.purge_through(right_through);
+        s.timer = kMaxTimestamp;
+        if (s.left.empty() && s.right.empty()) {
+          release(it);
+        } else {
+          schedule(s, keys[i], next_due(s));
+        }
       }
     });
   }
+
+  // Fetches the state of `key` into the cache ahead of an add_left/add_right.
+  void prefetch(const Key& key) const { keys_.prefetch(key); }
 
   int64_t watermark() const { return watermark_; }
   int64_t rows_held() const { return rows_held_; }
