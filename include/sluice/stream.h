@@ -20,6 +20,7 @@
 #include "sluice/detail/graph.h"
 #include "sluice/detail/keyed_process_operator.h"
 #include "sluice/detail/operators.h"
+#include "sluice/join_options.h"
 #include "sluice/output_tag.h"
 
 namespace sluice {
@@ -182,8 +183,23 @@ class Stream {
                      detail::make_exchange_factory<X>(detail::NoRouter{}), tag.port());
   }
 
+  // Processes this stream's rows against rules sent to every subtask (sluice/joins.h).
+  template <typename Out, typename Rule, typename State, typename OnRule, typename Fn>
+  Stream<Out> connect_broadcast(const Stream<Rule>& rules, State initial, OnRule on_rule, Fn fn,
+                                BroadcastOptions options = {}) const;
+
   Environment* environment() const { return env_; }
   int node() const { return node_; }
+
+  // The edge that feeds input `port` of node `to` from this handle, with its partitioning.
+  detail::EdgeSpec edge_to(int to, int port) const {
+    return detail::EdgeSpec{.from = node_,
+                            .to = to,
+                            .port = port,
+                            .from_port = from_port_,
+                            .partitioning = partitioning_,
+                            .make_exchange = exchange_};
+  }
 
   // Adds a one-input node fed by this stream; the building block of every transformation.
   template <typename Out>
@@ -257,6 +273,19 @@ class KeyedStream {
   WindowedStream<T, KeyFn, Assigner> window(Assigner assigner) {
     return WindowedStream<T, KeyFn, Assigner>(stream_, key_fn_, assigner);
   }
+
+  // Joins with another keyed stream (sluice/joins.h): rows of equal keys whose times satisfy
+  // l.time + lower <= r.time <= l.time + upper; in the same tumbling window; or an enrichment
+  // with the latest row per key of a changelog (the table).
+  template <typename R, typename KeyR, typename F>
+  auto interval_join(const KeyedStream<R, KeyR>& right, Duration lower, Duration upper, F fn,
+                     JoinOptions options = {}) const;
+  template <typename R, typename KeyR, typename Window, typename F>
+  auto window_join(const KeyedStream<R, KeyR>& right, Window window, F fn,
+                   JoinOptions options = {}) const;
+  template <typename TRow, typename KeyT, typename F>
+  auto lookup_join(const KeyedStream<TRow, KeyT>& table, F fn,
+                   LookupJoinOptions options = {}) const;
 
   const KeyFn& key_fn() const { return key_fn_; }
   const Stream<T>& partitioned() const { return stream_; }
@@ -336,3 +365,5 @@ Stream<T> Stream<T>::union_with(const Others&... others) {
 }
 
 }  // namespace sluice
+
+#include "sluice/joins.h"  // NOLINT: the join members, defined after Stream

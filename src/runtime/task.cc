@@ -127,11 +127,18 @@ void Task::handle(Input& in, const Envelope& e) {
       }
       break;
     }
-    case Envelope::Kind::kEnd:
+    case Envelope::Kind::kEnd: {
       in.ended = true;
       --open_inputs_;
+      const bool port_open = std::any_of(inputs_.begin(), inputs_.end(), [&](const Input& i) {
+        return i.port == in.port && !i.ended;
+      });
+      if (!port_open) {
+        detail::attribute_errors(head->info(), [&] { head->on_input_end(in.port); });
+      }
       end_input();
       break;
+    }
   }
 }
 

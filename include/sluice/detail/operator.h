@@ -101,6 +101,9 @@ class Operator {
 
   virtual void open() {}
   virtual void process(int input, BatchBase& batch) = 0;
+  // Every channel of input `input` has ended while other inputs may still be open (on_end()
+  // follows once all have). For operators that treat one input as a table or a set of rules.
+  virtual void on_input_end(int input) { (void)input; }
   // The minimum watermark over all inputs advanced to `watermark`.
   virtual void on_watermark(Timestamp watermark) {
     out_->emit_watermark(watermark);

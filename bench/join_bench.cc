@@ -1,0 +1,193 @@
+// Interval join throughput: the engine at parallelism 1 and 2 against a hand-written loop doing
+// the same join in the same process (same pairs, checked by count and checksum).
+//
+//   build/bench/join_bench [rows per side] [keys] [repetitions]
+//
+// Each side has `rows` rows, 100 per millisecond of event time, keys drawn at random; a left row
+// joins the right rows of its key within [-5 ms, +5 ms]. Events/s counts the rows of both sides.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "sluice/joins.h"
+#include "sluice/sluice.h"
+
+namespace {
+
+struct Row {
+  uint64_t key;
+  int64_t time;
+  int64_t value;
+};
+
+constexpr int64_t kRowsPerMs = 100;
+constexpr int64_t kLower = -5, kUpper = 5;
+constexpr sluice::Duration kBound = 10;
+
+inline uint64_t mix(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+struct MakeRow {
+  uint64_t keys;
+  uint64_t salt;
+  Row operator()(uint64_t i) const {
+    const uint64_t h = mix(i ^ salt);
+    return Row{h % keys, static_cast<int64_t>(i) / kRowsPerMs, static_cast<int64_t>(h >> 44)};
+  }
+};
+constexpr uint64_t kLeftSalt = 0, kRightSalt = 0x5DEECE66DULL;
+
+inline int64_t joined(const Row& l, const Row& r) { return l.value * 3 + r.value; }
+
+struct Totals {
+  int64_t pairs = 0;
+  int64_t checksum = 0;
+  bool operator==(const Totals&) const = default;
+};
+
+struct SumSink {
+  std::atomic<int64_t>* pairs;
+  std::atomic<int64_t>* checksum;
+  Totals local;
+  void write(std::span<const int64_t> rows) {
+    local.pairs += static_cast<int64_t>(rows.size());
+    for (int64_t v : rows) local.checksum += v;
+  }
+  void finish() {
+    pairs->fetch_add(local.pairs);
+    checksum->fetch_add(local.checksum);
+  }
+};
+
+Totals run_engine(uint64_t rows, uint64_t keys, int parallelism, sluice::JoinMetrics* metrics) {
+  sluice::JobOptions options;
+  options.parallelism = parallelism;
+  options.handle_signals = false;
+  sluice::Environment env(options);
+  auto side = [&](uint64_t salt) {
+    return env.generate(rows, MakeRow{keys, salt})
+        .assign_timestamps([](const Row& r) { return r.time; }, kBound)
+        .key_by([](const Row& r) { return r.key; });
+  };
+  std::atomic<int64_t> pairs{0}, checksum{0};
+  side(kLeftSalt)
+      .interval_join(side(kRightSalt), kLower, kUpper,
+                     [](const Row& l, const Row& r) { return joined(l, r); }, {.metrics = metrics})
+      .sink(SumSink{&pairs, &checksum, Totals{}});
+  sluice::Status s = env.execute("join bench");
+  if (!s.is_ok()) {
+    std::fprintf(stderr, "join_bench: %s\n", s.to_string().c_str());
+    std::exit(1);
+  }
+  return Totals{pairs.load(), checksum.load()};
+}
+
+// The same join by hand: rows of both sides alternate, in time order; per key, each side's rows
+// in a vector whose front is dropped once no later row of the other side can reach it.
+Totals run_hand_loop(uint64_t rows, uint64_t keys) {
+  struct Side {
+    std::vector<Row> rows;
+    size_t head = 0;
+    void drop_before(int64_t t) {
+      while (head < rows.size() && rows[head].time < t) ++head;
+      if (head == rows.size()) {
+        rows.clear();
+        head = 0;
+      } else if (head >= 16 && head * 2 >= rows.size()) {
+        rows.erase(rows.begin(), rows.begin() + static_cast<ptrdiff_t>(head));
+        head = 0;
+      }
+    }
+  };
+  struct Key {
+    Side left, right;
+  };
+  absl::flat_hash_map<uint64_t, Key> state;
+  MakeRow make_left{keys, kLeftSalt}, make_right{keys, kRightSalt};
+  Totals t;
+  for (uint64_t i = 0; i < rows; ++i) {
+    const Row l = make_left(i);
+    Key& kl = state[l.key];
+    kl.right.drop_before(l.time + kLower);  // later left rows are no earlier than l
+    for (size_t j = kl.right.head; j < kl.right.rows.size(); ++j) {
+      const Row& r = kl.right.rows[j];
+      if (r.time > l.time + kUpper) break;
+      ++t.pairs;
+      t.checksum += joined(l, r);
+    }
+    kl.left.rows.push_back(l);
+
+    const Row r = make_right(i);
+    Key& kr = state[r.key];
+    kr.left.drop_before(r.time - kUpper);
+    for (size_t j = kr.left.head; j < kr.left.rows.size(); ++j) {
+      const Row& x = kr.left.rows[j];
+      if (x.time > r.time - kLower) break;
+      ++t.pairs;
+      t.checksum += joined(x, r);
+    }
+    kr.right.rows.push_back(r);
+  }
+  return t;
+}
+
+double seconds_of(const std::function<void()>& fn) {
+  auto start = std::chrono::steady_clock::now();
+  fn();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const uint64_t rows = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 5'000'000;
+  const uint64_t keys = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 10'000;
+  const int reps = argc > 3 ? std::atoi(argv[3]) : 3;
+  std::printf("command: %s %llu %llu %d\n", argv[0], static_cast<unsigned long long>(rows),
+              static_cast<unsigned long long>(keys), reps);
+  std::printf(
+      "interval join [%lld, %lld] ms, %llu rows per side, %llu keys, %lld rows/ms; "
+      "best of %d\n\n",
+      static_cast<long long>(kLower), static_cast<long long>(kUpper),
+      static_cast<unsigned long long>(rows), static_cast<unsigned long long>(keys),
+      static_cast<long long>(kRowsPerMs), reps);
+
+  Totals expected;
+  double hand = 1e30;
+  for (int r = 0; r < reps; ++r) {
+    hand = std::min(hand, seconds_of([&] { expected = run_hand_loop(rows, keys); }));
+  }
+  const double events = 2.0 * static_cast<double>(rows);
+  const double hand_rate = events / hand;
+  std::printf("%-22s %12s %12s %8s\n", "", "events/s", "pairs", "ratio");
+  std::printf("%-22s %11.2fM %12lld %8s\n", "hand-written loop", hand_rate / 1e6,
+              static_cast<long long>(expected.pairs), "1.00");
+  int status = 0;
+  for (int parallelism : {1, 2}) {
+    Totals got;
+    double best = 1e30;
+    int64_t peak = 0;
+    for (int r = 0; r < reps; ++r) {
+      sluice::JoinMetrics metrics;
+      best =
+          std::min(best, seconds_of([&] { got = run_engine(rows, keys, parallelism, &metrics); }));
+      peak = metrics.peak_rows_held.load();
+    }
+    const double rate = events / best;
+    std::printf("engine, parallelism %d  %11.2fM %12lld %8.2f   (peak rows held %lld)%s\n",
+                parallelism, rate / 1e6, static_cast<long long>(got.pairs), rate / hand_rate,
+                static_cast<long long>(peak),
+                got == expected ? "" : "  MISMATCH with the hand loop");
+    if (!(got == expected)) status = 1;
+  }
+  return status;
+}

@@ -1,0 +1,82 @@
+// BroadcastProcessOperator: events (input 0) processed against rules (input 1) that every subtask
+// receives. Each subtask keeps its own copy of the rules state, updated by `on_rule(rule, state)`;
+// `fn(event, state, out)` emits the results. Events and rules are not ordered with each other (see
+// sluice/joins.h). Emitted rows take their event's time.
+//
+// Thread-safety: one task drives an instance.
+#pragma once
+
+#include <type_traits>
+
+#include "sluice/detail/held_rows.h"
+#include "sluice/detail/operator.h"
+#include "sluice/detail/operators.h"
+
+namespace sluice::detail {
+
+template <typename E, typename Rule, typename Out, typename State, typename OnRule, typename Fn>
+class BroadcastProcessOperator final : public Operator {
+ public:
+  BroadcastProcessOperator(State initial, OnRule on_rule, Fn fn, bool rules_first)
+      : state_(std::move(initial)),
+        on_rule_(std::move(on_rule)),
+        fn_(std::move(fn)),
+        holding_(rules_first) {}
+
+  void process(int input, BatchBase& batch) override {
+    if (input == 1) {
+      for (const Rule& rule : batch_cast<Rule>(batch).rows) on_rule_(rule, state_);
+    } else if (holding_) {
+      held_.add(batch_cast<E>(batch));
+    } else {
+      run(batch_cast<E>(batch));
+    }
+  }
+
+  void on_input_end(int input) override {
+    if (input != 1 || !holding_) return;
+    holding_ = false;
+    run(held_.batch());
+    held_.clear();
+    if (held_watermark_ != kMinTimestamp) Operator::on_watermark(held_watermark_);
+  }
+
+  void on_watermark(Timestamp watermark) override {
+    if (holding_) {
+      held_watermark_ = watermark;
+      return;
+    }
+    Operator::on_watermark(watermark);
+  }
+
+  void on_end() override {
+    if (holding_) on_input_end(1);
+    end_outputs();
+  }
+
+  // The rules state: the same on every subtask once every rule has arrived; a snapshot takes one
+  // copy and a restore gives it to every subtask.
+  const State& rules_state() const { return state_; }
+  State& rules_state() { return state_; }
+
+ private:
+  void run(const Batch<E>& b) {
+    Collector<Out> collector(&out_batch_, out_, info_.batch_size);
+    const bool has_times = b.has_times();
+    for (size_t i = 0; i < b.rows.size(); ++i) {
+      if (has_times) collector.set_time(b.times[i], true);
+      fn_(b.rows[i], static_cast<const State&>(state_), collector);
+    }
+    collector.flush();
+  }
+
+  State state_;  // checkpointed
+  OnRule on_rule_;
+  Fn fn_;
+  HeldRows<E> held_;
+  bool holding_;
+  Timestamp held_watermark_ = kMinTimestamp;
+  Batch<Out> out_batch_;
+};
+
+}  // namespace sluice::detail

@@ -1,0 +1,102 @@
+// Pieces shared by the join operators: the output buffer that batches joined rows with their event
+// times, the snapshot unit (the rows of one key group), time arithmetic that cannot overflow, and
+// the counters a join reports when it ends.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sluice/detail/batch.h"
+#include "sluice/detail/operator.h"
+#include "sluice/join_options.h"
+#include "sluice/time.h"
+
+namespace sluice::detail {
+
+// a + b, clamped to the int64 range (bounds added to kMin/kMaxTimestamp stay there).
+inline int64_t saturating_add(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? kMaxTimestamp : kMinTimestamp;
+  return r;
+}
+
+// Floor division (towards minus infinity), for window starts before the epoch.
+inline int64_t floor_div(int64_t a, int64_t b) {
+  const int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+// A row held in join state with its event time.
+template <typename Row>
+struct TimedRow {
+  int64_t time;
+  Row row;
+  friend bool operator==(const TimedRow&, const TimedRow&) = default;
+};
+
+// The state of the keys of one key group, as a snapshot stores it. Join states export their
+// contents as a list of these and import them back, so a restore can hand each subtask exactly
+// the key groups it owns at the new parallelism.
+template <typename Entry>
+struct KeyGroupSnapshot {
+  int key_group = 0;
+  std::vector<Entry> entries;
+};
+
+// Joined rows waiting to go downstream: appended one at a time, sent a batch at a time.
+template <typename Out>
+class JoinOutput {
+ public:
+  void reset(Output* out, size_t batch_size) {
+    out_ = out;
+    batch_size_ = std::max<size_t>(1, batch_size);
+    batch_.rows.reserve(batch_size_);
+    batch_.times.reserve(batch_size_);
+  }
+  template <typename... Args>
+  void emit_with_time(int64_t time, Args&&... args) {
+    batch_.rows.emplace_back(std::forward<Args>(args)...);
+    batch_.times.push_back(time);
+    if (batch_.rows.size() >= batch_size_) flush();
+  }
+  template <typename... Args>
+  void emit(Args&&... args) {  // a row without an event time (inputs without times)
+    batch_.rows.emplace_back(std::forward<Args>(args)...);
+    if (batch_.rows.size() >= batch_size_) flush();
+  }
+  void flush() {
+    if (batch_.rows.empty()) return;
+    out_->emit(batch_);
+    batch_.clear();
+  }
+
+ private:
+  Output* out_ = nullptr;
+  size_t batch_size_ = 1024;
+  Batch<Out> batch_;
+};
+
+// Event-time joins need times on both inputs; a batch without them is a programming error in the
+// pipeline (assign_timestamps missing), reported as the job's failure.
+template <typename T>
+inline void require_times(const Batch<T>& batch, const char* join, const char* side) {
+  if (!batch.rows.empty() && !batch.has_times()) {
+    throw std::logic_error(std::string(join) + ": the " + side +
+                           " input has no event times; call assign_timestamps on it");
+  }
+}
+
+// Adds one subtask's figures to the shared counters (once, when the subtask ends).
+inline void report_metrics(JoinMetrics* metrics, int64_t late, int64_t unmatched, int64_t peak,
+                           int64_t held_at_end) {
+  if (metrics == nullptr) return;
+  metrics->late_rows.fetch_add(late);
+  metrics->unmatched_rows.fetch_add(unmatched);
+  metrics->peak_rows_held.fetch_add(peak);
+  metrics->rows_held_at_end.fetch_add(held_at_end);
+}
+
+}  // namespace sluice::detail

@@ -1,0 +1,117 @@
+// LookupJoinOperator: enriches events (input 0) with the latest row of their key in a table built
+// from a changelog (input 1). Processing-time semantics: an event is joined with the table as it
+// is when the event is processed; changes and events on the two inputs are not ordered with each
+// other (see sluice/joins.h). Output rows keep the event's time.
+//
+// Thread-safety: one task drives an instance.
+#pragma once
+
+#include <optional>
+#include <type_traits>
+
+#include "sluice/detail/held_rows.h"
+#include "sluice/detail/join_common.h"
+#include "sluice/detail/lookup_table.h"
+#include "sluice/detail/operator.h"
+#include "sluice/join_options.h"
+
+namespace sluice::detail {
+
+template <typename E, typename TRow, typename Out, typename KeyE, typename KeyT, typename F>
+class LookupJoinOperator final : public Operator {
+ public:
+  using Key = std::decay_t<std::invoke_result_t<KeyE, const E&>>;
+  using V = typename ChangeTraits<TRow>::Value;
+  using Table = LookupTable<Key, V>;
+
+  LookupJoinOperator(KeyE key_e, KeyT key_t, F fn, LookupJoinOptions options)
+      : key_e_(std::move(key_e)),
+        key_t_(std::move(key_t)),
+        fn_(std::move(fn)),
+        options_(options),
+        holding_(options.table_first) {}
+
+  void open() override { output_.reset(out_, info_.batch_size); }
+
+  void process(int input, BatchBase& batch) override {
+    if (input == 1) {
+      const auto& rows = batch_cast<TRow>(batch).rows;
+      for (const TRow& c : rows) {
+        if (ChangeTraits<TRow>::is_delete(c)) {
+          table_.erase(key_t_(c));
+        } else {
+          table_.upsert(key_t_(c), ChangeTraits<TRow>::value(c));
+        }
+      }
+    } else if (holding_) {
+      held_.add(batch_cast<E>(batch));
+    } else {
+      join(batch_cast<E>(batch));
+    }
+  }
+
+  // With table_first, the end of the table input releases the held events.
+  void on_input_end(int input) override {
+    if (input != 1 || !holding_) return;
+    holding_ = false;
+    join(held_.batch());
+    held_.clear();
+    if (held_watermark_ != kMinTimestamp) Operator::on_watermark(held_watermark_);
+  }
+
+  void on_watermark(Timestamp watermark) override {
+    if (holding_) {  // held events would be late behind it
+      held_watermark_ = watermark;
+      return;
+    }
+    Operator::on_watermark(watermark);
+  }
+
+  void on_end() override {
+    if (holding_) on_input_end(1);
+    report_metrics(options_.metrics, 0, unmatched_, 0, 0);
+    end_outputs();
+  }
+
+  const Table& table() const { return table_; }
+  Table& table() { return table_; }
+
+ private:
+  void join(const Batch<E>& b) {
+    const bool has_times = b.has_times();
+    for (size_t i = 0; i < b.rows.size(); ++i) {
+      const E& e = b.rows[i];
+      const std::optional<V>* row = table_.find(key_e_(e));
+      if (row == nullptr) {
+        if (options_.unmatched == Unmatched::kDrop) {
+          ++unmatched_;
+          continue;
+        }
+        row = &kNoRow;
+      }
+      if (has_times) {
+        output_.emit_with_time(b.times[i], fn_(e, *row));
+      } else {
+        output_.emit(fn_(e, *row));
+      }
+    }
+    output_.flush();
+  }
+
+  static inline const std::optional<V> kNoRow{};
+
+  KeyE key_e_;
+  KeyT key_t_;
+  F fn_;
+  LookupJoinOptions options_;
+  // ---- checkpointed ----
+  Table table_;
+  HeldRows<E> held_;  // events waiting for the table (table_first)
+  // ---- not checkpointed ----
+  bool holding_;
+  Timestamp held_watermark_ = kMinTimestamp;
+  JoinOutput<Out> output_;
+  int64_t unmatched_ = 0;
+};
+
+}  // namespace sluice::detail
