@@ -15,8 +15,12 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "bench_common.h"
 #include "sluice/joins.h"
 #include "sluice/sluice.h"
+
+using sluice::bench::mix;
+using sluice::bench::seconds_of;
 
 namespace {
 
@@ -29,12 +33,6 @@ struct Row {
 constexpr int64_t kRowsPerMs = 100;
 constexpr int64_t kLower = -5, kUpper = 5;
 constexpr sluice::Duration kBound = 10;
-
-inline uint64_t mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 
 struct MakeRow {
   uint64_t keys;
@@ -138,12 +136,6 @@ Totals run_hand_loop(uint64_t rows, uint64_t keys) {
     kr.right.rows.push_back(r);
   }
   return t;
-}
-
-double seconds_of(const std::function<void()>& fn) {
-  auto start = std::chrono::steady_clock::now();
-  fn();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace

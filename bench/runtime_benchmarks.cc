@@ -1,4 +1,5 @@
 #include "runtime_benchmarks.h"
+#include "bench_common.h"
 
 #include <algorithm>
 #include <atomic>
@@ -24,12 +25,6 @@ struct Event {
   uint32_t b;
 };
 static_assert(sizeof(Event) == 40);
-
-inline uint64_t mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 
 struct MakeEvent {
   uint64_t keys;
@@ -66,21 +61,6 @@ struct SumSink {
   }
   void finish() { total->fetch_add(local); }
 };
-
-struct CountSink {
-  std::atomic<int64_t>* total;
-  int64_t local = 0;
-  void write(std::span<const std::pair<uint64_t, int64_t>> rows) {
-    for (const auto& r : rows) local += r.second;
-  }
-  void finish() { total->fetch_add(local); }
-};
-
-double seconds_of(const std::function<void()>& fn) {
-  auto start = std::chrono::steady_clock::now();
-  fn();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 struct Workload {
   std::string name;

@@ -13,7 +13,12 @@
 #include <span>
 
 #include "absl/container/flat_hash_map.h"
+#include "bench_common.h"
 #include "sluice/sluice.h"
+
+using sluice::bench::CountSink;
+using sluice::bench::mix;
+using sluice::bench::seconds_of;
 
 namespace {
 
@@ -30,12 +35,6 @@ struct Event {
   uint32_t a;
   uint32_t b;
 };
-
-inline uint64_t mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 
 struct MakeEvent {
   uint64_t keys;
@@ -69,21 +68,6 @@ struct CountPerKey {
     totals->bytes += s.bytes;
   }
 };
-
-struct CountSink {
-  std::atomic<int64_t>* total;
-  int64_t local = 0;
-  void write(std::span<const std::pair<uint64_t, int64_t>> rows) {
-    for (const auto& r : rows) local += r.second;
-  }
-  void finish() { total->fetch_add(local); }
-};
-
-double seconds_of(const std::function<void()>& fn) {
-  auto start = std::chrono::steady_clock::now();
-  fn();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 }  // namespace
 

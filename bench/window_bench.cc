@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "bench_common.h"
 #include "sluice/detail/pane_windows.h"
 #include "sluice/detail/session_windows.h"
 #include "sluice/detail/window_functions.h"
@@ -27,12 +28,6 @@ struct Event {
   int64_t time;
   int64_t value;
 };
-
-inline uint64_t mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 
 // Uniform keys; `epoch_keys` > 0 instead rotates the active key set every 5 event-seconds (so
 // that sessions end).
@@ -169,12 +164,6 @@ std::vector<Workload> workloads() {
        },
        session_count_loop});
   return w;
-}
-
-double seconds_of(const std::function<void()>& fn) {
-  auto start = std::chrono::steady_clock::now();
-  fn();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 // Bytes of window state per key: one window's table of `keys` entries, as the operator holds it.
