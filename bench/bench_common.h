@@ -2,14 +2,18 @@
 // and a sink that sums counts.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <span>
+#include <string>
 #include <utility>
 
 #include "sluice/detail/key_groups.h"
+#include "sluice/sluice.h"
 
 namespace sluice::bench {
 
@@ -31,5 +35,51 @@ struct CountSink {
   }
   void finish() { total->fetch_add(local); }
 };
+
+// Measures one workload the way every benchmark table reports it: the hand-written loop and the
+// engine at parallelism 1..max_parallelism (two worker threads), best of `repetitions` each, the
+// engine's checksum compared with the loop's; prints one row per parallelism. `build` adds the
+// pipeline to an environment, its sink adding its checksum to the given total. Returns the number
+// of failed runs.
+template <typename Checksum>
+int measure_workload(const std::string& name, uint64_t events, int repetitions, int max_parallelism,
+                     const std::function<Checksum()>& hand_loop,
+                     const std::function<void(Environment&, std::atomic<Checksum>*)>& build) {
+  int failures = 0;
+  Checksum expected{};
+  double hand = 1e30;
+  for (int r = 0; r < repetitions; ++r) {
+    hand = std::min(hand, seconds_of([&] { expected = hand_loop(); }));
+  }
+  const double hand_rate = static_cast<double>(events) / hand;
+  double p1_rate = 0;
+  for (int par = 1; par <= max_parallelism; ++par) {
+    double best = 1e30;
+    for (int r = 0; r < repetitions; ++r) {
+      JobOptions options;
+      options.parallelism = par;
+      options.workers = 2;
+      Environment env(options);
+      std::atomic<Checksum> total{};
+      build(env, &total);
+      Status s;
+      best = std::min(best, seconds_of([&] { s = env.execute(name); }));
+      if (!s.is_ok() || total.load() != expected) {
+        std::printf("%s p=%d: FAILED (%s, checksum %lld vs %lld)\n", name.c_str(), par,
+                    s.to_string().c_str(), static_cast<long long>(total.load()),
+                    static_cast<long long>(expected));
+        ++failures;
+      }
+    }
+    const double rate = static_cast<double>(events) / best;
+    if (par == 1) p1_rate = rate;
+    std::printf("%-30s %4d %12llu %11.1fM %11.1fM %7.2f", name.c_str(), par,
+                static_cast<unsigned long long>(events), rate / 1e6, hand_rate / 1e6,
+                rate / hand_rate);
+    if (par > 1) std::printf("   (p%d/p1 %.2f)", par, rate / p1_rate);
+    std::printf("\n");
+  }
+  return failures;
+}
 
 }  // namespace sluice::bench

@@ -150,39 +150,10 @@ int run_runtime_benchmarks(const BenchOptions& options) {
   for (const Workload& w : workloads()) {
     if (!options.only.empty() && w.name.find(options.only) == std::string::npos) continue;
     const uint64_t n = std::max<uint64_t>(1, static_cast<uint64_t>(w.events * options.scale));
-    int64_t expected = 0;
-    double hand = 1e30;
-    for (int r = 0; r < options.repetitions; ++r) {
-      hand = std::min(hand, seconds_of([&] { expected = w.hand_loop(n, w.keys); }));
-    }
-    double p1_rate = 0;
-    for (int par = 1; par <= options.max_parallelism; ++par) {
-      double best = 1e30;
-      for (int r = 0; r < options.repetitions; ++r) {
-        JobOptions jo;
-        jo.parallelism = par;
-        jo.workers = 2;
-        Environment env(jo);
-        std::atomic<int64_t> total{0};
-        w.build(env, &total, n, w.keys);
-        Status s;
-        best = std::min(best, seconds_of([&] { s = env.execute(w.name); }));
-        if (!s.is_ok() || total.load() != expected) {
-          std::printf("%s p=%d: FAILED (%s, checksum %lld vs %lld)\n", w.name.c_str(), par,
-                      s.to_string().c_str(), static_cast<long long>(total.load()),
-                      static_cast<long long>(expected));
-          ++failures;
-        }
-      }
-      const double rate = static_cast<double>(n) / best;
-      if (par == 1) p1_rate = rate;
-      const double hand_rate = static_cast<double>(n) / hand;
-      std::printf("%-30s %4d %12llu %11.1fM %11.1fM %7.2f", w.name.c_str(), par,
-                  static_cast<unsigned long long>(n), rate / 1e6, hand_rate / 1e6,
-                  rate / hand_rate);
-      if (par > 1) std::printf("   (p%d/p1 %.2f)", par, rate / p1_rate);
-      std::printf("\n");
-    }
+    failures += measure_workload<int64_t>(
+        w.name, n, options.repetitions, options.max_parallelism,
+        [&] { return w.hand_loop(n, w.keys); },
+        [&](Environment& env, std::atomic<int64_t>* total) { w.build(env, total, n, w.keys); });
   }
   std::printf("\nReproduce: build/release/src/cli/sluice bench --scale %.2f --repetitions %d%s%s\n",
               options.scale, options.repetitions, options.only.empty() ? "" : " --only ",

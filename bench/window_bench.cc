@@ -189,38 +189,9 @@ int run(double scale, int repetitions, const std::string& only) {
   for (const Workload& w : workloads()) {
     if (!only.empty() && w.name.find(only) == std::string::npos) continue;
     const uint64_t n = std::max<uint64_t>(1000, static_cast<uint64_t>(w.events * scale));
-    uint64_t expected = 0;
-    double hand = 1e30;
-    for (int r = 0; r < repetitions; ++r) {
-      hand = std::min(hand, seconds_of([&] { expected = w.hand_loop(n, w.make); }));
-    }
-    double p1 = 0;
-    for (int par = 1; par <= 2; ++par) {
-      double best = 1e30;
-      for (int r = 0; r < repetitions; ++r) {
-        JobOptions jo;
-        jo.parallelism = par;
-        jo.workers = 2;
-        Environment env(jo);
-        std::atomic<uint64_t> total{0};
-        w.build(env, &total, n, w.make);
-        Status s;
-        best = std::min(best, seconds_of([&] { s = env.execute(w.name); }));
-        if (!s.is_ok() || total.load() != expected) {
-          std::printf("%s p=%d: FAILED (%s, checksum %llu vs %llu)\n", w.name.c_str(), par,
-                      s.to_string().c_str(), static_cast<unsigned long long>(total.load()),
-                      static_cast<unsigned long long>(expected));
-          ++failures;
-        }
-      }
-      const double rate = static_cast<double>(n) / best, hand_rate = static_cast<double>(n) / hand;
-      if (par == 1) p1 = rate;
-      std::printf("%-30s %4d %12llu %11.1fM %11.1fM %7.2f", w.name.c_str(), par,
-                  static_cast<unsigned long long>(n), rate / 1e6, hand_rate / 1e6,
-                  rate / hand_rate);
-      if (par > 1) std::printf("   (p2/p1 %.2f)", rate / p1);
-      std::printf("\n");
-    }
+    failures += measure_workload<uint64_t>(
+        w.name, n, repetitions, 2, [&] { return w.hand_loop(n, w.make); },
+        [&](Environment& env, std::atomic<uint64_t>* total) { w.build(env, total, n, w.make); });
   }
   using Count = detail::CountAgg<uint64_t>;
   using Sum = detail::SumAgg<uint64_t, Event, int64_t (*)(const Event&)>;
