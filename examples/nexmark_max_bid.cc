@@ -4,7 +4,7 @@
 // $1,000 or more, maintains the running maximum price per auction, and prints how fast that went
 // and the ten auctions with the highest bids.
 //
-//   build/release/examples/nexmark_max_bid [--events N] [--parallelism P]
+//   build/release/examples/nexmark_max_bid [--events N] [--parallelism P] [--set key=value]...
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -63,21 +63,26 @@ double cpu_seconds() {
 
 int main(int argc, char** argv) {
   uint64_t events = 5'000'000;
-  int parallelism = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  sluice::JobOptions options;
+  options.parallelism = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--events") == 0 && i + 1 < argc) {
       events = std::strtoull(argv[++i], nullptr, 10);
     } else if (std::strcmp(argv[i], "--parallelism") == 0 && i + 1 < argc) {
-      parallelism = std::atoi(argv[++i]);
+      options.parallelism = std::atoi(argv[++i]);
+    } else if (std::strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
+      if (sluice::Status s = options.set(argv[++i]); !s) {
+        std::fprintf(stderr, "%s\n", s.message().c_str());
+        return 2;
+      }
     } else {
-      std::fprintf(stderr, "usage: %s [--events N] [--parallelism P]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--events N] [--parallelism P] [--set key=value]...\n",
+                   argv[0]);
       return 2;
     }
   }
   constexpr int64_t kMinPrice = 100'000;  // $1,000.00 in cents
 
-  sluice::JobOptions options;
-  options.parallelism = parallelism;
   sluice::Environment env(options);
   sluice::nexmark::NexmarkOptions nexmark;
   nexmark.events = events;
@@ -101,7 +106,8 @@ int main(int argc, char** argv) {
   const double wall = env.stats().seconds;
   const double cpu = cpu_seconds() - cpu_before;
 
-  std::printf("events        %llu (parallelism %d)\n", (unsigned long long)events, parallelism);
+  std::printf("events        %llu (parallelism %d)\n", (unsigned long long)events,
+              options.parallelism);
   std::printf("wall time     %.3f s\n", wall);
   std::printf("throughput    %.2f M events/s (%.2f M events per CPU-second, %.1f cores)\n",
               events / wall / 1e6, events / cpu / 1e6, cpu / wall);

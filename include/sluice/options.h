@@ -3,6 +3,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "sluice/status.h"
 
 namespace sluice {
 
@@ -21,7 +26,29 @@ struct JobOptions {
   size_t channel_capacity = 16;
   // Ctrl-C (SIGINT) and SIGTERM cancel the running job cleanly.
   bool handle_signals = true;
+
+  // Sets one option by its key, as `--set key=value` on a command line or `SET key = 'value';` in
+  // SQL give it: "parallelism" = "4", "batch.flush_delay" = "2ms". Not OK, with a message that
+  // names the key and what was expected, for an unknown key or a malformed value; the options are
+  // unchanged then.
+  Status set(std::string_view key, std::string_view value);
+  // The same from one "key=value" text.
+  Status set(std::string_view assignment);
+  // The current value of an option in the form set() takes; empty for an unknown key.
+  std::string get(std::string_view key) const;
 };
+
+// One settable job option, for help texts and validation.
+struct JobOptionInfo {
+  std::string_view key;
+  std::string_view kind;  // "integer", "size", "duration", "boolean", "text"
+  std::string_view description;
+};
+std::span<const JobOptionInfo> job_option_keys();
+
+// Parses a duration such as "250us", "500ms", "1s", "2m", "1h" or "1.5s" into microseconds.
+// A bare number is milliseconds. Not OK for anything else, negative values included.
+Result<int64_t> parse_duration_us(std::string_view text);
 
 // Figures of a finished job.
 struct JobStats {

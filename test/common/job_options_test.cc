@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+
+#include "sluice/options.h"
+
+namespace sluice {
+namespace {
+
+TEST(JobOptions, SetsEachKindOfValue) {
+  JobOptions o;
+  ASSERT_TRUE(o.set("parallelism", "4"));
+  ASSERT_TRUE(o.set("batch.size = 256"));
+  ASSERT_TRUE(o.set("batch.flush_delay", "2ms"));
+  ASSERT_TRUE(o.set("channel.capacity", "64"));
+  ASSERT_TRUE(o.set("handle_signals", "off"));
+  EXPECT_EQ(o.parallelism, 4);
+  EXPECT_EQ(o.batch_size, 256u);
+  EXPECT_EQ(o.flush_delay_us, 2000);
+  EXPECT_EQ(o.channel_capacity, 64u);
+  EXPECT_FALSE(o.handle_signals);
+  EXPECT_EQ(o.get("batch.flush_delay"), "2ms");
+  EXPECT_EQ(o.get("parallelism"), "4");
+  EXPECT_EQ(o.get("handle_signals"), "false");
+  EXPECT_EQ(o.get("no.such.key"), "");
+}
+
+TEST(JobOptions, EveryKeyRoundTripsThroughGet) {
+  JobOptions o;
+  for (const JobOptionInfo& info : job_option_keys()) {
+    std::string value = o.get(info.key);
+    ASSERT_FALSE(value.empty()) << info.key;
+    JobOptions copy;
+    EXPECT_TRUE(copy.set(info.key, value)) << info.key << " = " << value;
+    EXPECT_EQ(copy.get(info.key), value) << info.key;
+  }
+}
+
+TEST(JobOptions, BadValuesNameTheKeyAndWhatWasExpected) {
+  JobOptions o;
+  Status s = o.set("parallelism", "four");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.message(),
+            "job option 'parallelism': expected an integer from 1 to 4096, got 'four'");
+  s = o.set("channel.capacity", "12");
+  EXPECT_NE(s.message().find("power of two"), std::string::npos) << s.message();
+  s = o.set("batch.flush_delay", "soon");
+  EXPECT_NE(s.message().find("'batch.flush_delay': expected a duration"), std::string::npos)
+      << s.message();
+  s = o.set("handle_signals", "maybe");
+  EXPECT_EQ(s.message(), "job option 'handle_signals': expected true or false, got 'maybe'");
+  EXPECT_EQ(o.parallelism, 1);  // a failed set leaves the options as they were
+}
+
+TEST(JobOptions, UnknownKeysSuggestTheNearestOne) {
+  JobOptions o;
+  EXPECT_EQ(o.set("paralelism", "2").message(),
+            "unknown job option 'paralelism' (did you mean 'parallelism'?)");
+  Status s = o.set("zzz", "1");
+  EXPECT_NE(s.message().find("unknown job option 'zzz'; known: parallelism"), std::string::npos)
+      << s.message();
+  EXPECT_EQ(o.set("no equals sign").message(),
+            "expected a job option as key=value, got 'no equals sign'");
+}
+
+TEST(ParseDuration, UnitsAndBareMilliseconds) {
+  EXPECT_EQ(*parse_duration_us("250us"), 250);
+  EXPECT_EQ(*parse_duration_us("500ms"), 500'000);
+  EXPECT_EQ(*parse_duration_us("1s"), 1'000'000);
+  EXPECT_EQ(*parse_duration_us("1.5s"), 1'500'000);
+  EXPECT_EQ(*parse_duration_us("2m"), 120'000'000);
+  EXPECT_EQ(*parse_duration_us("1h"), 3'600'000'000);
+  EXPECT_EQ(*parse_duration_us("20"), 20'000);
+  EXPECT_FALSE(parse_duration_us("-1s"));
+  EXPECT_FALSE(parse_duration_us("1 fortnight"));
+  EXPECT_FALSE(parse_duration_us(""));
+  EXPECT_FALSE(parse_duration_us("s"));
+}
+
+}  // namespace
+}  // namespace sluice
