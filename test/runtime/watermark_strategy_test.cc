@@ -97,9 +97,9 @@ TEST(WatermarkStrategyTest, BadSettingsNameTheSettingAndWhatWasExpected) {
 }
 
 // Property: once a bounded job has ended, its results are the same with idleness on or off.
-// Sources of different sizes, speeds and parallelisms (one with more subtasks than rows) go quiet
-// at different moments; a 1 ms idle timeout makes partitions idle often. Rows of a partition that
-// resumes behind the others may come late, so lateness is generous and the final value of each
+// Sources of different sizes, speeds and parallelisms (one with more subtasks than rows, one
+// trickling slower than the 1 ms idle timeout) go quiet at different moments. Rows of a partition
+// that resumes behind the others may come late, so lateness is generous and the final value of each
 // window (its last result) is compared.
 struct Spec {
   uint64_t rows;
@@ -156,6 +156,7 @@ TEST(WatermarkStrategyTest, IdlenessDoesNotChangeTheResultsOfABoundedJob) {
       const double rate = rng() % 2 == 0 ? 0.0 : 20'000.0 + static_cast<double>(rng() % 40'000);
       specs.push_back(Spec{rows, rate, 1 + static_cast<int>(rng() % 3)});
     }
+    specs.push_back(Spec{60, 600.0, 1});  // a row every 1.7 ms: idle between rows
     const int parallelism = 1 + static_cast<int>(rng() % 2);
     SCOPED_TRACE("round " + std::to_string(round));
     const auto without = final_counts(specs, parallelism, false);
