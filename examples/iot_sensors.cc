@@ -1,5 +1,7 @@
 // IoT sensors: per-sensor 1-minute average temperature, and an alert when an average crosses a
-// threshold. Readings arrive up to 5 s out of order; the watermark waits for them.
+// threshold. Readings arrive up to 5 s out of order; the watermark waits for them. A partition of
+// the feed that goes quiet (a gateway offline) is idle after 30 s without readings, so it does not
+// hold back the other sensors' averages and alerts.
 //
 //   build/examples/iot_sensors
 #include <cstdio>
@@ -25,7 +27,8 @@ int main() {
                      return Reading{sensor, second * 1000 - static_cast<int64_t>(i * 7 % 5) * 1000,
                                     20.0 + static_cast<double>(sensor) * 0.5 + heat};
                    })
-          .assign_timestamps([](const Reading& r) { return r.time; }, 5'000)
+          .assign_timestamps([](const Reading& r) { return r.time; },
+                             sluice::bounded_out_of_orderness(5'000).with_idleness(30'000))
           .key_by([](const Reading& r) { return r.sensor; })
           .window(sluice::Tumbling{60'000})
           .avg([](const Reading& r) { return r.celsius; });

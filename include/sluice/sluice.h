@@ -16,4 +16,5 @@
 #include "sluice/status.h"
 #include "sluice/stream.h"
 #include "sluice/time.h"
+#include "sluice/watermarks.h"
 #include "sluice/window.h"

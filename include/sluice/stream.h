@@ -20,8 +20,10 @@
 #include "sluice/detail/graph.h"
 #include "sluice/detail/keyed_process_operator.h"
 #include "sluice/detail/operators.h"
+#include "sluice/detail/watermark_operator.h"
 #include "sluice/join_options.h"
 #include "sluice/output_tag.h"
+#include "sluice/watermarks.h"
 
 namespace sluice {
 
@@ -147,15 +149,22 @@ class Stream {
   template <typename... Others>
   Stream<T> union_with(const Others&... others);
 
-  // Event time: `ts_fn(row)` is the row's timestamp (ms since the epoch); watermarks trail the
-  // highest timestamp seen by `max_out_of_orderness`.
-  template <typename TsFn>
-  Stream<T> assign_timestamps(TsFn ts_fn, Duration max_out_of_orderness) {
+  // Event time: `ts_fn(row)` is the row's timestamp (ms since the epoch); each subtask (source
+  // partition) generates watermarks with its own copy of `strategy` (sluice/watermarks.h), e.g.
+  // bounded_out_of_orderness(5'000).with_idleness(30'000).
+  template <typename TsFn, typename Generator>
+  Stream<T> assign_timestamps(TsFn ts_fn, WatermarkStrategy<Generator> strategy) {
     static_assert(std::is_invocable_r_v<Timestamp, TsFn, const T&>,
                   "assign_timestamps: the function must be callable as `Timestamp fn(const T&)`");
-    return add<T>("watermarks", [ts_fn, max_out_of_orderness] {
-      return std::make_unique<detail::WatermarkOperator<T, TsFn>>(ts_fn, max_out_of_orderness);
+    static_assert(detail::check_watermark_generator<Generator, T>());
+    return add<T>("watermarks", [ts_fn, strategy] {
+      return std::make_unique<detail::WatermarkOperator<T, TsFn, Generator>>(ts_fn, strategy);
     });
+  }
+  // The short form: watermarks trail the highest timestamp seen by `max_out_of_orderness`.
+  template <typename TsFn>
+  Stream<T> assign_timestamps(TsFn ts_fn, Duration max_out_of_orderness) {
+    return assign_timestamps(std::move(ts_fn), bounded_out_of_orderness(max_out_of_orderness));
   }
 
   // Ends the stream in `sink`: a sink object (see SinkFor) or a function `void fn(const T&)`.

@@ -1,9 +1,9 @@
 // A channel joins one producer subtask to one consumer subtask.
 //
-// Envelopes (a data batch, a watermark, a checkpoint barrier, or end-of-stream) travel forward
-// in a bounded SPSC ring; emptied batches travel back in a second ring so the producer reuses
-// them. A full forward ring is what backpressure is made of: the producer's task stops being
-// runnable until the consumer pops.
+// Envelopes (a data batch, a watermark, an idleness status, a checkpoint barrier, or
+// end-of-stream) travel forward in a bounded SPSC ring; emptied batches travel back in a second
+// ring so the producer reuses them. A full forward ring is what backpressure is made of: the
+// producer's task stops being runnable until the consumer pops.
 //
 // Thread-safety: the producer task's thread pushes data and pops returns; the consumer task's
 // thread does the opposite. Wake-ups go through the workers' sleep flags (worker_pool.h).
@@ -22,9 +22,9 @@ namespace sluice::runtime {
 class Task;
 
 struct Envelope {
-  enum class Kind : uint8_t { kData, kWatermark, kBarrier, kEnd };
+  enum class Kind : uint8_t { kData, kWatermark, kIdle, kBarrier, kEnd };
   Kind kind = Kind::kData;
-  int64_t value = 0;  // watermark or checkpoint id
+  int64_t value = 0;  // watermark, checkpoint id, or for kIdle 1 (idle) / 0 (active again)
   detail::BatchBase* batch = nullptr;
 };
 

@@ -30,6 +30,10 @@ void ChannelSetImpl::push_watermark(Timestamp watermark) {
     send(c, Envelope{Envelope::Kind::kWatermark, watermark, nullptr});
 }
 
+void ChannelSetImpl::push_idle(bool idle) {
+  for (int c = 0; c < size(); ++c) send(c, Envelope{Envelope::Kind::kIdle, idle ? 1 : 0, nullptr});
+}
+
 void ChannelSetImpl::push_barrier(uint64_t checkpoint_id) {
   for (int c = 0; c < size(); ++c) {
     send(c, Envelope{Envelope::Kind::kBarrier, static_cast<int64_t>(checkpoint_id), nullptr});

@@ -24,6 +24,7 @@ class ChannelSetImpl final : public detail::ChannelSet {
   detail::BatchBase* acquire(int c) override;
   void push(int c, detail::BatchBase* batch) override;
   void push_watermark(Timestamp watermark) override;
+  void push_idle(bool idle) override;
   void push_barrier(uint64_t checkpoint_id) override;
   void push_end() override;
   bool blocked() override;

@@ -17,6 +17,9 @@ void ChainLink::emit(detail::BatchBase& batch) {
 void ChainLink::emit_watermark(Timestamp watermark) {
   detail::attribute_errors(next_->info(), [&] { next_->on_watermark(watermark); });
 }
+void ChainLink::emit_idle(bool idle) {
+  detail::attribute_errors(next_->info(), [&] { next_->on_idle(idle); });
+}
 void ChainLink::emit_barrier(uint64_t checkpoint_id) {
   detail::attribute_errors(next_->info(), [&] { next_->on_barrier(checkpoint_id); });
 }
@@ -118,6 +121,11 @@ void Task::handle(Input& in, const Envelope& e) {
       in.watermark = std::max(in.watermark, e.value);
       advance_watermark();
       break;
+    case Envelope::Kind::kIdle:
+      in.idle = e.value != 0;
+      update_idleness();
+      advance_watermark();  // the inputs still active may now allow more
+      break;
     case Envelope::Kind::kBarrier: {
       // Carried, not yet aligned: forwarded once every open input has delivered it.
       int& seen = barriers_[static_cast<uint64_t>(e.value)];
@@ -145,19 +153,44 @@ void Task::handle(Input& in, const Envelope& e) {
 void Task::advance_watermark() {
   Timestamp min = kMaxTimestamp;
   bool any = false;
+  bool idle_open = false;
   for (const Input& in : inputs_) {
     if (in.ended) continue;
+    if (in.idle) {
+      idle_open = true;
+      continue;
+    }
     any = true;
     min = std::min(min, in.watermark);
   }
   if (!any || min <= watermark_) return;
+  // The end of the active inputs is not the end of an idle one, which may still send rows.
+  if (min == kMaxTimestamp && idle_open) return;
   watermark_ = min;
   detail::Operator* head = ops_.front().get();
   detail::attribute_errors(head->info(), [&] { head->on_watermark(min); });
 }
 
+// An input that becomes active again with a watermark behind the task's holds the merged
+// watermark where it is (it never goes back) until it catches up.
+void Task::update_idleness() {
+  bool any_open = false;
+  bool all_idle = true;
+  for (const Input& in : inputs_) {
+    if (in.ended) continue;
+    any_open = true;
+    all_idle = all_idle && in.idle;
+  }
+  const bool idle = any_open && all_idle;
+  if (idle == idle_) return;
+  idle_ = idle;
+  detail::Operator* head = ops_.front().get();
+  detail::attribute_errors(head->info(), [&] { head->on_idle(idle); });
+}
+
 void Task::end_input() {
   if (open_inputs_ > 0) {
+    update_idleness();    // the inputs left open may all be idle
     advance_watermark();  // an ended input no longer holds the watermark back
     return;
   }

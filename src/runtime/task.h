@@ -3,7 +3,8 @@
 // A task owns its operators (the chain head first), the links between them, and the exchanges at
 // its end. run_slice() does a bounded amount of work and returns, so one worker thread can run
 // many tasks cooperatively. Between batches it merges watermarks (the minimum over inputs that
-// have not ended), forwards barriers once every input has delivered them, ends when every input
+// are neither ended nor idle; the merged watermark never goes back), is idle itself while every
+// open input is idle, forwards barriers once every input has delivered them, ends when every input
 // has ended, flushes partial exchange batches when the flush delay has passed, and runs the
 // operators' processing-time timers once they are due (their deadlines join the task's).
 //
@@ -90,10 +91,13 @@ class Task {
     int port;
     Timestamp watermark = kMinTimestamp;
     bool ended = false;
+    bool idle = false;  // left out of the watermark until its producer is active again
   };
 
   void handle(Input& in, const Envelope& e);
   void advance_watermark();
+  // Tells the chain when every open input has turned idle, or one has become active again.
+  void update_idleness();
   void end_input();
   // Runs the due processing-time timers of the chain's operators; whether any ran.
   bool fire_processing_timers(int64_t now_us);
@@ -108,6 +112,7 @@ class Task {
   size_t next_input_ = 0;
   int open_inputs_ = 0;
   Timestamp watermark_ = kMinTimestamp;
+  bool idle_ = false;                            // every open input is idle, and the chain was told
   absl::flat_hash_map<uint64_t, int> barriers_;  // checkpoint id -> inputs that delivered it
   bool source_idle_ = false;
   bool ended_ = false;     // on_end() ran: the end is in the exchanges, perhaps in overflow
@@ -121,6 +126,7 @@ class ChainLink final : public detail::Output {
   ChainLink(detail::Operator* next, int port) : next_(next), port_(port) {}
   void emit(detail::BatchBase& batch) override;
   void emit_watermark(Timestamp watermark) override;
+  void emit_idle(bool idle) override;
   void emit_barrier(uint64_t checkpoint_id) override;
   void emit_end() override;
 
@@ -134,6 +140,7 @@ class NullOutput final : public detail::Output {
  public:
   void emit(detail::BatchBase&) override {}
   void emit_watermark(Timestamp) override {}
+  void emit_idle(bool) override {}
   void emit_barrier(uint64_t) override {}
   void emit_end() override {}
 };

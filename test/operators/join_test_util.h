@@ -20,6 +20,7 @@ class CaptureOutput final : public detail::Output {
     times.insert(times.end(), b.times.begin(), b.times.end());
   }
   void emit_watermark(Timestamp w) override { watermarks.push_back(w); }
+  void emit_idle(bool) override {}
   void emit_barrier(uint64_t) override {}
   void emit_end() override { ended = true; }
 

@@ -42,6 +42,7 @@ class CollectOutput final : public detail::Output {
     }
   }
   void emit_watermark(Timestamp w) override { watermarks.push_back(w); }
+  void emit_idle(bool) override {}
   void emit_barrier(uint64_t) override {}
   void emit_end() override { ended = true; }
 

@@ -15,7 +15,7 @@ namespace {
 // One entry per envelope pushed, in push order.
 struct Sent {
   int channel;
-  enum Kind { kData, kWatermark, kBarrier, kEnd } kind;
+  enum Kind { kData, kWatermark, kIdle, kBarrier, kEnd } kind;
   std::vector<int> rows;
   int64_t value = 0;
 };
@@ -33,6 +33,9 @@ class RecordingChannelSet final : public ChannelSet {
   }
   void push_watermark(Timestamp w) override {
     for (int c = 0; c < channels_; ++c) log_->push_back(Sent{c, Sent::kWatermark, {}, w});
+  }
+  void push_idle(bool idle) override {
+    for (int c = 0; c < channels_; ++c) log_->push_back(Sent{c, Sent::kIdle, {}, idle ? 1 : 0});
   }
   void push_barrier(uint64_t id) override {
     for (int c = 0; c < channels_; ++c)
@@ -127,7 +130,7 @@ TEST(ExchangeTest, NoDeadlineWhenFullBatchesLeftNothingPending) {
   EXPECT_EQ(ex->flush_deadline(), 1900);  // measured from the row now waiting
 }
 
-TEST(ExchangeTest, WatermarkBarrierAndEndFlushPartialBatchesFirst) {
+TEST(ExchangeTest, WatermarkIdlenessBarrierAndEndFlushPartialBatchesFirst) {
   std::vector<Sent> log;
   auto ex = make_exchange(&log, 2, Partitioning::kHash, 100, 1000, ModRouter{2});
   ex->set_now(0);
@@ -136,6 +139,9 @@ TEST(ExchangeTest, WatermarkBarrierAndEndFlushPartialBatchesFirst) {
   emit_rows(*ex, {5, 6});
   ex->emit_barrier(7);
   emit_rows(*ex, {8, 9, 11});
+  ex->emit_idle(true);
+  ex->emit_idle(false);
+  emit_rows(*ex, {12});
   ex->emit_end();
   std::vector<std::string> per_channel[2];
   for (const Sent& s : log) {
@@ -148,6 +154,9 @@ TEST(ExchangeTest, WatermarkBarrierAndEndFlushPartialBatchesFirst) {
       case Sent::kWatermark:
         e << "w" << s.value;
         break;
+      case Sent::kIdle:
+        e << (s.value != 0 ? "idle" : "active");
+        break;
       case Sent::kBarrier:
         e << "b" << s.value;
         break;
@@ -157,10 +166,10 @@ TEST(ExchangeTest, WatermarkBarrierAndEndFlushPartialBatchesFirst) {
     }
     per_channel[s.channel].push_back(e.str());
   }
-  EXPECT_EQ(per_channel[0],
-            (std::vector<std::string>{"d:0:2:4", "w42", "d:6", "b7", "d:8", "end"}));
-  EXPECT_EQ(per_channel[1],
-            (std::vector<std::string>{"d:1:3", "w42", "d:5", "b7", "d:9:11", "end"}));
+  EXPECT_EQ(per_channel[0], (std::vector<std::string>{"d:0:2:4", "w42", "d:6", "b7", "d:8", "idle",
+                                                      "active", "d:12", "end"}));
+  EXPECT_EQ(per_channel[1], (std::vector<std::string>{"d:1:3", "w42", "d:5", "b7", "d:9:11", "idle",
+                                                      "active", "end"}));
   EXPECT_EQ(ex->flush_deadline(), INT64_MAX);
 }
 

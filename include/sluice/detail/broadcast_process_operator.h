@@ -39,6 +39,7 @@ class BroadcastProcessOperator final : public Operator {
     run(held_.batch());
     held_.clear();
     if (held_watermark_ != kMinTimestamp) Operator::on_watermark(held_watermark_);
+    if (held_idle_) Operator::on_idle(true);
   }
 
   void on_watermark(Timestamp watermark) override {
@@ -47,6 +48,15 @@ class BroadcastProcessOperator final : public Operator {
       return;
     }
     Operator::on_watermark(watermark);
+  }
+
+  // Idleness would let downstream watermarks pass the held events too.
+  void on_idle(bool idle) override {
+    if (holding_) {
+      held_idle_ = idle;
+      return;
+    }
+    Operator::on_idle(idle);
   }
 
   void on_end() override {
@@ -76,6 +86,7 @@ class BroadcastProcessOperator final : public Operator {
   HeldRows<E> held_;
   bool holding_;
   Timestamp held_watermark_ = kMinTimestamp;
+  bool held_idle_ = false;
   Batch<Out> out_batch_;
 };
 

@@ -24,6 +24,7 @@ class ChannelSet {
   // Takes ownership of `batch`.
   virtual void push(int c, BatchBase* batch) = 0;
   virtual void push_watermark(Timestamp watermark) = 0;
+  virtual void push_idle(bool idle) = 0;
   virtual void push_barrier(uint64_t checkpoint_id) = 0;
   virtual void push_end() = 0;
   // Moves overflow into rings; true while some overflow remains.

@@ -3,8 +3,8 @@
 // An exchange copies rows into one partial batch per outgoing channel and pushes a batch when it
 // is full or when the flush delay has passed. Partitioners decide the channel: forward (the one
 // channel), rebalance (whole batches round-robin), broadcast (every channel) and hash (key group
-// of the row's key). Before a watermark, barrier or end-of-stream, every partial batch is pushed,
-// so control events never overtake the rows before them.
+// of the row's key). Before a watermark, idleness status, barrier or end-of-stream, every partial
+// batch is pushed, so control events never overtake the rows before them.
 //
 // Thread-safety: owned and driven by one task.
 #pragma once
@@ -75,6 +75,10 @@ class ExchangeOutput final : public Output {
   void emit_watermark(Timestamp watermark) override {
     flush();
     channels_->push_watermark(watermark);
+  }
+  void emit_idle(bool idle) override {
+    flush();
+    channels_->push_idle(idle);
   }
   void emit_barrier(uint64_t checkpoint_id) override {
     flush();
@@ -213,6 +217,9 @@ class FanoutOutput final : public Output {
   }
   void emit_watermark(Timestamp w) override {
     for (auto& o : outs_) o->emit_watermark(w);
+  }
+  void emit_idle(bool idle) override {
+    for (auto& o : outs_) o->emit_idle(idle);
   }
   void emit_barrier(uint64_t id) override {
     for (auto& o : outs_) o->emit_barrier(id);

@@ -57,6 +57,7 @@ class LookupJoinOperator final : public Operator {
     join(held_.batch());
     held_.clear();
     if (held_watermark_ != kMinTimestamp) Operator::on_watermark(held_watermark_);
+    if (held_idle_) Operator::on_idle(true);
   }
 
   void on_watermark(Timestamp watermark) override {
@@ -65,6 +66,15 @@ class LookupJoinOperator final : public Operator {
       return;
     }
     Operator::on_watermark(watermark);
+  }
+
+  // Idleness would let downstream watermarks pass the held events too.
+  void on_idle(bool idle) override {
+    if (holding_) {
+      held_idle_ = idle;
+      return;
+    }
+    Operator::on_idle(idle);
   }
 
   void on_end() override {
@@ -110,6 +120,7 @@ class LookupJoinOperator final : public Operator {
   // ---- not checkpointed ----
   bool holding_;
   Timestamp held_watermark_ = kMinTimestamp;
+  bool held_idle_ = false;
   JoinOutput<Out> output_;
   int64_t unmatched_ = 0;
 };

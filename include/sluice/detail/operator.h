@@ -2,8 +2,12 @@
 //
 // An Operator consumes batches on numbered inputs and hands its results to an Output: the next
 // operator of the same task (a chained call, no copy), or an exchange that copies rows into
-// channels towards other tasks. Watermarks, barriers and end-of-stream travel the same path
-// between batches, never inside a per-row loop. Virtual calls happen once per batch.
+// channels towards other tasks. Watermarks, idleness, barriers and end-of-stream travel the same
+// path between batches, never inside a per-row loop. Virtual calls happen once per batch.
+//
+// Idleness: a source partition that produces no rows for a while says so with emit_idle(true),
+// and emit_idle(false) before its next rows. A task leaves idle inputs out of its watermark (the
+// minimum over inputs neither ended nor idle) and is idle itself when every open input is.
 //
 // Errors: an exception thrown by a user function inside an operator is caught at that operator's
 // boundary and re-thrown as OperatorError naming it, which fails the job. The try blocks cost
@@ -66,6 +70,8 @@ class Output {
   virtual ~Output() = default;
   virtual void emit(BatchBase& batch) = 0;
   virtual void emit_watermark(Timestamp watermark) = 0;
+  // The stream turned idle (true: no rows for now, leave it out of watermarks) or active again.
+  virtual void emit_idle(bool idle) = 0;
   virtual void emit_barrier(uint64_t checkpoint_id) = 0;
   virtual void emit_end() = 0;
 
@@ -109,6 +115,14 @@ class Operator {
     out_->emit_watermark(watermark);
     for (Output* o : side_outputs_) {
       if (o != nullptr) o->emit_watermark(watermark);
+    }
+  }
+  // Every open input turned idle (true), or one of them became active again (false). A source
+  // that owns no data (say, more subtasks than partitions) may call out_->emit_idle(true) itself.
+  virtual void on_idle(bool idle) {
+    out_->emit_idle(idle);
+    for (Output* o : side_outputs_) {
+      if (o != nullptr) o->emit_idle(idle);
     }
   }
   virtual void on_barrier(uint64_t checkpoint_id) {

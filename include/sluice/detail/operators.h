@@ -228,44 +228,6 @@ class KeyedAggregateOperator final : public Operator {
   Batch<Out> out_batch_;
 };
 
-// Assigns event times and generates bounded out-of-orderness watermarks: after each batch the
-// watermark becomes the highest time seen minus the bound (minus one millisecond, so rows at the
-// highest time are still on time). Emitted between batches, only when it advances.
-template <typename T, typename TsFn>
-class WatermarkOperator final : public Operator {
- public:
-  WatermarkOperator(TsFn ts_fn, Duration bound) : ts_fn_(std::move(ts_fn)), bound_(bound) {}
-  void process(int, BatchBase& batch) override {
-    auto& b = batch_cast<T>(batch);
-    const size_t n = b.rows.size();
-    b.times.resize(n);
-    Timestamp max = max_seen_;
-    for (size_t i = 0; i < n; ++i) {
-      const Timestamp t = ts_fn_(static_cast<const T&>(b.rows[i]));
-      b.times[i] = t;
-      max = std::max(max, t);
-    }
-    max_seen_ = max;
-    out_->emit(batch);
-    if (max_seen_ != kMinTimestamp && max_seen_ - bound_ - 1 > emitted_) {
-      emitted_ = max_seen_ - bound_ - 1;
-      out_->emit_watermark(emitted_);
-    }
-  }
-  // Upstream watermarks are replaced by the ones this operator generates.
-  void on_watermark(Timestamp) override {}
-  void on_end() override {
-    out_->emit_watermark(kMaxTimestamp);  // a bounded stream's end closes every window
-    out_->emit_end();
-  }
-
- private:
-  TsFn ts_fn_;
-  Duration bound_;
-  Timestamp max_seen_ = kMinTimestamp;
-  Timestamp emitted_ = kMinTimestamp;
-};
-
 // Hands batches to a sink object, one copy per subtask (see sluice/stream.h for the concept).
 template <typename T, typename S>
 class SinkOperator final : public Operator {
