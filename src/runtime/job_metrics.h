@@ -24,16 +24,22 @@ namespace sluice::runtime {
 
 class Channel;
 
-struct TaskMetrics {
+// Aligned to a cache line, as are operator metrics below: subtasks run on different workers, and
+// counters of two subtasks sharing a line would make their threads fight over it on every batch.
+struct alignas(64) TaskMetrics {
   int chain = 0;
   int subtask = 0;
   detail::SingleWriterCounter busy_us;
   detail::SingleWriterCounter idle_us;
   detail::SingleWriterCounter backpressured_us;
   std::vector<const Channel*> inputs;  // input queue depth = envelopes waiting in these
-  // The task thread's own, never read elsewhere: ingestion time (monotonic µs) of the input being
-  // processed, stamped on the batches the task emits (metered_output.h).
+  // The task thread's own, never read elsewhere (metered_output.h): the ingestion time (monotonic
+  // µs) of the input being processed, stamped on the batches the task emits; the start of the
+  // current slice, the "now" of sink latencies (no clock read per batch); and wall clock minus
+  // monotonic clock (ms), fixed when the job starts, for event-time latency.
   int64_t ingest_us = 0;
+  int64_t now_us = 0;
+  int64_t wall_offset_ms = 0;
 
   size_t queue_depth() const;
 };
@@ -63,10 +69,15 @@ class JobMetrics {
   std::vector<EdgeNode> edges;
   std::deque<TaskMetrics> tasks;  // deque: stable addresses
 
-  detail::OperatorMetrics* add_operator_metrics() { return &operator_metrics_.emplace_back(); }
+  detail::OperatorMetrics* add_operator_metrics() {
+    return &operator_metrics_.emplace_back().metrics;
+  }
 
  private:
-  std::deque<detail::OperatorMetrics> operator_metrics_;
+  struct alignas(64) Padded {
+    detail::OperatorMetrics metrics;
+  };
+  std::deque<Padded> operator_metrics_;
 };
 
 }  // namespace sluice::runtime

@@ -130,6 +130,7 @@ Status JobRunner::build() {
         p.metrics = &metrics_.tasks.emplace_back();
         p.metrics->chain = static_cast<int>(c);
         p.metrics->subtask = s;
+        p.metrics->wall_offset_ms = wall_clock_ms() - monotonic_us() / 1000;
       }
       for (int n : chains[c]) {
         const detail::NodeSpec& spec = graph_.node(n);
@@ -140,8 +141,8 @@ Status JobRunner::build() {
         if (!p.ops.empty()) {
           int port = graph_.edge(spec.in_edges[0]).port;
           if (p.metrics != nullptr) {
-            p.outputs.push_back(std::make_unique<ChainLink>(op.get(), port, p.ops.back()->metrics(),
-                                                            &p.metrics->ingest_us));
+            p.outputs.push_back(
+                std::make_unique<ChainLink>(op.get(), port, p.ops.back()->metrics(), p.metrics));
           } else {
             p.outputs.push_back(std::make_unique<ChainLink>(op.get(), port));
           }
@@ -214,7 +215,7 @@ Status JobRunner::build() {
         tail = p.outputs.back().get();
       } else if (p.metrics != nullptr) {
         p.outputs.push_back(
-            std::make_unique<MeteredOutput>(tail, p.ops.back()->metrics(), &p.metrics->ingest_us));
+            std::make_unique<MeteredOutput>(tail, p.ops.back()->metrics(), p.metrics));
         tail = p.outputs.back().get();
       }
       p.ops.back()->set_output(tail);

@@ -11,6 +11,7 @@
 
 #include <chrono>
 
+#include "runtime/job_metrics.h"
 #include "sluice/detail/operator.h"
 
 namespace sluice::runtime {
@@ -22,34 +23,38 @@ inline int64_t wall_clock_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-// `batch` arrives at the operator counting into `m`; a sink also records its latency.
-inline void count_input(detail::OperatorMetrics& m, const detail::BatchBase& batch) {
+// `batch` arrives at the operator counting into `m`; a sink also records its latency, as of the
+// start of the task's slice (at most a few batches late; the histograms count milliseconds).
+inline void count_input(detail::OperatorMetrics& m, const detail::BatchBase& batch,
+                        const TaskMetrics& task) {
   const uint64_t n = batch.size();
   m.records_in.add(n);
   m.bytes_in.add(n * batch.row_bytes);
   if (m.ingest_latency == nullptr || n == 0) return;
   if (batch.ingest_us != 0) {
-    m.ingest_latency->observe(static_cast<double>(monotonic_us() - batch.ingest_us) / 1000.0, n);
+    m.ingest_latency->observe(static_cast<double>(task.now_us - batch.ingest_us) / 1000.0, n);
   }
   const int64_t t = batch.last_time();
-  if (t != INT64_MIN) m.event_latency->observe(static_cast<double>(wall_clock_ms() - t), n);
+  if (t != INT64_MIN) {
+    m.event_latency->observe(static_cast<double>(task.now_us / 1000 + task.wall_offset_ms - t), n);
+  }
 }
 
-inline void count_output(detail::OperatorMetrics& m, detail::BatchBase& batch, int64_t ingest_us) {
+inline void count_output(detail::OperatorMetrics& m, detail::BatchBase& batch,
+                         const TaskMetrics& task) {
   const uint64_t n = batch.size();
   m.records_out.add(n);
   m.bytes_out.add(n * batch.row_bytes);
-  batch.ingest_us = ingest_us;
+  batch.ingest_us = task.ingest_us;
 }
 
 class MeteredOutput final : public detail::Output {
  public:
-  // `ingest_us` points at the task's current ingestion time.
-  MeteredOutput(detail::Output* inner, detail::OperatorMetrics* metrics, const int64_t* ingest_us)
-      : inner_(inner), metrics_(metrics), ingest_us_(ingest_us) {}
+  MeteredOutput(detail::Output* inner, detail::OperatorMetrics* metrics, const TaskMetrics* task)
+      : inner_(inner), metrics_(metrics), task_(task) {}
 
   void emit(detail::BatchBase& batch) override {
-    count_output(*metrics_, batch, *ingest_us_);
+    count_output(*metrics_, batch, *task_);
     inner_->emit(batch);
   }
   void emit_watermark(Timestamp watermark) override {
@@ -67,7 +72,7 @@ class MeteredOutput final : public detail::Output {
  private:
   detail::Output* inner_;
   detail::OperatorMetrics* metrics_;
-  const int64_t* ingest_us_;
+  const TaskMetrics* task_;
 };
 
 }  // namespace sluice::runtime

@@ -14,8 +14,8 @@ constexpr int kEnvelopesPerSlice = 32;
 
 void ChainLink::emit(detail::BatchBase& batch) {
   if (from_ != nullptr) {
-    count_output(*from_, batch, *ingest_us_);
-    count_input(*next_->metrics(), batch);
+    count_output(*from_, batch, *task_);
+    count_input(*next_->metrics(), batch, *task_);
   }
   detail::attribute_errors(next_->info(), [&] { next_->process(port_, batch); });
 }
@@ -56,6 +56,7 @@ void Task::notify() { worker_->wake(); }
 
 Task::Slice Task::run_slice(int64_t now_us) {
   if (finished_) return Slice::kFinished;
+  if (metrics_ != nullptr) metrics_->now_us = now_us;
   exchanges_.set_now(now_us);
   if (exchanges_.blocked()) return Slice::kBlocked;
   if (ended_) {  // the end went out and nothing waits in an overflow any more
@@ -133,7 +134,7 @@ void Task::handle(Input& in, const Envelope& e) {
         ~GiveBack() { channel->give_back(batch); }
       } give_back{in.channel, e.batch};
       if (metrics_ != nullptr) {
-        count_input(*head_metrics_, *e.batch);
+        count_input(*head_metrics_, *e.batch, *metrics_);
         metrics_->ingest_us = e.batch->ingest_us;
       }
       detail::attribute_errors(head->info(), [&] { head->process(in.port, *e.batch); });

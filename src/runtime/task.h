@@ -134,8 +134,8 @@ class ChainLink final : public detail::Output {
  public:
   ChainLink(detail::Operator* next, int port) : next_(next), port_(port) {}
   ChainLink(detail::Operator* next, int port, detail::OperatorMetrics* from,
-            const int64_t* ingest_us)
-      : next_(next), port_(port), from_(from), ingest_us_(ingest_us) {}
+            const TaskMetrics* task)
+      : next_(next), port_(port), from_(from), task_(task) {}
   void emit(detail::BatchBase& batch) override;
   void emit_watermark(Timestamp watermark) override;
   void emit_barrier(uint64_t checkpoint_id) override;
@@ -145,7 +145,7 @@ class ChainLink final : public detail::Output {
   detail::Operator* next_;
   int port_;
   detail::OperatorMetrics* from_ = nullptr;  // nullptr: no metrics collected
-  const int64_t* ingest_us_ = nullptr;
+  const TaskMetrics* task_ = nullptr;
 };
 
 // The output of a chain that ends in a sink.
