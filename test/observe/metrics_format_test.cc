@@ -47,9 +47,10 @@ struct HandBuiltJob {
     }
     job.tasks.emplace_back().chain = 1;
 
-    source.subtasks[0]->records_out.add(300);
-    source.subtasks[1]->records_out.add(200);
-    source.subtasks[0]->watermark.set(job.start_wall_ms);
+    // (`source` was invalidated when `sink` was added.)
+    job.operators[0].subtasks[0]->records_out.add(300);
+    job.operators[0].subtasks[1]->records_out.add(200);
+    job.operators[0].subtasks[0]->watermark.set(job.start_wall_ms);
     m->records_in.add(500);
     m->bytes_in.add(8000);
     m->late_dropped.add(3);
