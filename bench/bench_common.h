@@ -26,6 +26,26 @@ inline double seconds_of(const std::function<void()>& fn) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// Three fields (key, event time, value) at 1M events per event-second: timestamp(i) = i / 1000 ms.
+struct KeyedEvent {
+  uint64_t key;
+  int64_t time;
+  int64_t value;
+};
+
+// Uniform keys; `epoch_keys` > 0 instead rotates the active key set every 5 event-seconds (so
+// that sessions end).
+struct MakeKeyedEvent {
+  uint64_t keys;
+  uint64_t epoch_keys = 0;
+  KeyedEvent operator()(uint64_t i) const {
+    const uint64_t h = mix(i);
+    const uint64_t key =
+        epoch_keys == 0 ? h % keys : h % epoch_keys + epoch_keys * ((i / 5'000'000) % 10);
+    return KeyedEvent{key, static_cast<int64_t>(i / 1000), static_cast<int64_t>(h >> 44)};
+  }
+};
+
 // Sums the counts of (key, count) rows per subtask; adds them to `total` at the end.
 struct CountSink {
   std::atomic<int64_t>* total;

@@ -23,24 +23,8 @@
 namespace sluice::bench {
 namespace {
 
-struct Event {
-  uint64_t key;
-  int64_t time;
-  int64_t value;
-};
-
-// Uniform keys; `epoch_keys` > 0 instead rotates the active key set every 5 event-seconds (so
-// that sessions end).
-struct MakeEvent {
-  uint64_t keys;
-  uint64_t epoch_keys = 0;
-  Event operator()(uint64_t i) const {
-    const uint64_t h = mix(i);
-    const uint64_t key =
-        epoch_keys == 0 ? h % keys : h % epoch_keys + epoch_keys * ((i / 5'000'000) % 10);
-    return Event{key, static_cast<int64_t>(i / 1000), static_cast<int64_t>(h >> 44)};
-  }
-};
+using Event = KeyedEvent;
+using MakeEvent = MakeKeyedEvent;
 
 inline uint64_t result_checksum(uint64_t key, Timestamp end, int64_t value) {
   return mix(key ^ static_cast<uint64_t>(end) * 31) + static_cast<uint64_t>(value);

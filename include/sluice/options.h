@@ -11,6 +11,13 @@
 
 namespace sluice {
 
+// How a running job reports progress on stderr (observe/progress_reporter.h).
+enum class Progress {
+  kAuto,  // a live status line on a terminal, periodic log lines otherwise
+  kOn,    // the live status line even when stderr is not a terminal
+  kOff,   // nothing
+};
+
 struct JobOptions {
   // Default parallelism of operators that do not set their own.
   int parallelism = 1;
@@ -26,6 +33,10 @@ struct JobOptions {
   size_t channel_capacity = 16;
   // Ctrl-C (SIGINT) and SIGTERM cancel the running job cleanly.
   bool handle_signals = true;
+  // Where the job serves /metrics, /api/job and its dashboard: "host:port" (the next free port
+  // when that one is taken; the address is logged at start-up), or "off".
+  std::string metrics_address = "127.0.0.1:9249";
+  Progress progress = Progress::kAuto;
 
   // Sets one option by its key, as `--set key=value` on a command line or `SET key = 'value';` in
   // SQL give it: "parallelism" = "4", "batch.flush_delay" = "2ms". Not OK, with a message that

@@ -88,6 +88,47 @@ Status apply_handle_signals(JobOptions& o, std::string_view key, std::string_vie
   return Status::ok();
 }
 
+// Observability keys (metrics.address, progress).
+Status apply_metrics_address(JobOptions& o, std::string_view key, std::string_view value) {
+  if (value == "off") {
+    o.metrics_address = "off";
+    return Status::ok();
+  }
+  const size_t colon = value.rfind(':');
+  const std::string_view host = colon == std::string_view::npos ? "" : value.substr(0, colon);
+  if (host.empty() || host.find_first_of(" /") != std::string_view::npos ||
+      !parse_integer(key, value.substr(colon + 1), 1, 65535).is_ok()) {
+    return expected(key, "host:port (such as '127.0.0.1:9249', port 1 to 65535) or 'off'", value);
+  }
+  o.metrics_address = std::string(value);
+  return Status::ok();
+}
+
+Status apply_progress(JobOptions& o, std::string_view key, std::string_view value) {
+  if (value == "auto") {
+    o.progress = Progress::kAuto;
+  } else if (value == "on" || value == "true") {
+    o.progress = Progress::kOn;
+  } else if (value == "off" || value == "false") {
+    o.progress = Progress::kOff;
+  } else {
+    return expected(key, "auto, on or off", value);
+  }
+  return Status::ok();
+}
+
+std::string print_progress(const JobOptions& o) {
+  switch (o.progress) {
+    case Progress::kOn:
+      return "on";
+    case Progress::kOff:
+      return "off";
+    case Progress::kAuto:
+      break;
+  }
+  return "auto";
+}
+
 constexpr int64_t kMaxInt = std::numeric_limits<int>::max();
 
 // Every key. A new option adds its field to JobOptions and its line here.
@@ -113,6 +154,12 @@ const OptionEntry kOptions[] = {
     {{"handle_signals", "boolean", "Ctrl-C and SIGTERM cancel the job cleanly"},
      apply_handle_signals,
      [](const JobOptions& o) { return std::string(o.handle_signals ? "true" : "false"); }},
+    {{"metrics.address", "text", "host:port serving /metrics, /api/job and the dashboard, or off"},
+     apply_metrics_address,
+     [](const JobOptions& o) { return o.metrics_address; }},
+    {{"progress", "text", "status on stderr: auto (live line on a terminal), on or off"},
+     apply_progress,
+     print_progress},
 };
 
 size_t edit_distance(std::string_view a, std::string_view b) {

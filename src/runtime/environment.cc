@@ -1,5 +1,8 @@
 #include "sluice/environment.h"
 
+#include <unistd.h>
+
+#include "observe/job_monitor.h"
 #include "runtime/job_runner.h"
 
 namespace sluice {
@@ -9,8 +12,16 @@ Environment::Environment(JobOptions options) : options_(options) {}
 Environment::~Environment() = default;
 
 Status Environment::execute(const std::string& job_name) {
-  (void)job_name;
-  runtime::JobRunner runner(graph_, options_);
+  // Metrics, endpoint and status line when the options ask for them (observe/job_monitor.h).
+  std::unique_ptr<observe::JobMonitor> monitor;
+  const bool terminal = isatty(STDERR_FILENO) == 1;
+  if (observe::JobMonitor::wanted(options_)) {
+    Result<std::unique_ptr<observe::JobMonitor>> m =
+        observe::JobMonitor::create(options_, job_name, terminal);
+    if (!m) return m.status();
+    monitor = std::move(*m);
+  }
+  runtime::JobRunner runner(graph_, options_, monitor.get(), job_name);
   {
     std::lock_guard<std::mutex> lock(running_mutex_);
     running_ = &runner;

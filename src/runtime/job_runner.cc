@@ -7,6 +7,7 @@
 
 #include "runtime/channel.h"
 #include "runtime/channel_set_impl.h"
+#include "runtime/metered_output.h"
 #include "runtime/task.h"
 #include "runtime/worker_pool.h"
 
@@ -51,8 +52,10 @@ detail::Partitioning effective_partitioning(const detail::EdgeSpec& e, int p, in
 
 }  // namespace
 
-JobRunner::JobRunner(const detail::LogicalGraph& graph, const JobOptions& options)
-    : graph_(graph), options_(options) {
+JobRunner::JobRunner(const detail::LogicalGraph& graph, const JobOptions& options,
+                     JobObserver* observer, std::string job_name)
+    : graph_(graph), options_(options), observer_(observer) {
+  metrics_.job_name = std::move(job_name);
   if (options_.workers <= 0) {
     options_.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
@@ -108,11 +111,14 @@ Status JobRunner::build() {
     }
   }
 
+  describe(chains, chain_of);
+
   // Operators of every (chain, subtask).
   struct Pending {
     std::vector<std::unique_ptr<detail::Operator>> ops;
     std::vector<std::unique_ptr<detail::Output>> outputs;
     std::vector<std::pair<Channel*, int>> inputs;
+    TaskMetrics* metrics = nullptr;
   };
   std::vector<std::vector<Pending>> pending(chains.size());
   for (size_t c = 0; c < chains.size(); ++c) {
@@ -120,14 +126,26 @@ Status JobRunner::build() {
     pending[c].resize(par);
     for (int s = 0; s < par; ++s) {
       Pending& p = pending[c][s];
+      if (observer_ != nullptr) {
+        p.metrics = &metrics_.tasks.emplace_back();
+        p.metrics->chain = static_cast<int>(c);
+        p.metrics->subtask = s;
+        p.metrics->wall_offset_ms = wall_clock_ms() - monotonic_us() / 1000;
+      }
       for (int n : chains[c]) {
         const detail::NodeSpec& spec = graph_.node(n);
         std::unique_ptr<detail::Operator> op = spec.make_operator();
         op->set_info(
             detail::OperatorInfo{spec.name, s, par, options_.max_parallelism, options_.batch_size});
+        if (p.metrics != nullptr) op->set_metrics(metrics_.operators[n].subtasks[s]);
         if (!p.ops.empty()) {
           int port = graph_.edge(spec.in_edges[0]).port;
-          p.outputs.push_back(std::make_unique<ChainLink>(op.get(), port));
+          if (p.metrics != nullptr) {
+            p.outputs.push_back(
+                std::make_unique<ChainLink>(op.get(), port, p.ops.back()->metrics(), p.metrics));
+          } else {
+            p.outputs.push_back(std::make_unique<ChainLink>(op.get(), port));
+          }
           p.ops.back()->set_output(p.outputs.back().get());
         }
         p.ops.push_back(std::move(op));
@@ -195,10 +213,16 @@ Status JobRunner::build() {
       if (tail == nullptr) {
         p.outputs.push_back(std::make_unique<NullOutput>());
         tail = p.outputs.back().get();
+      } else if (p.metrics != nullptr) {
+        p.outputs.push_back(
+            std::make_unique<MeteredOutput>(tail, p.ops.back()->metrics(), p.metrics));
+        tail = p.outputs.back().get();
       }
       p.ops.back()->set_output(tail);
+      detail::OperatorMetrics* head = p.ops.front()->metrics();
       tasks_.push_back(
           std::make_unique<Task>(std::move(p.ops), std::move(p.outputs), std::move(group)));
+      tasks_.back()->set_metrics(p.metrics, head);
       task_of[c].push_back(tasks_.back().get());
     }
   }
@@ -208,6 +232,7 @@ Status JobRunner::build() {
       for (auto& [channel, port] : pending[c][s].inputs) {
         channel->consumer = task_of[c][s];
         task_of[c][s]->add_input(channel, port);
+        if (pending[c][s].metrics != nullptr) pending[c][s].metrics->inputs.push_back(channel);
       }
     }
   }
@@ -230,9 +255,53 @@ Status JobRunner::build() {
   return Status::ok();
 }
 
+void JobRunner::describe(const std::vector<std::vector<int>>& chains,
+                         const std::vector<int>& chain_of) {
+  static constexpr const char* kPartitioning[] = {"forward", "rebalance", "broadcast", "hash"};
+  for (int n = 0; n < graph_.node_count(); ++n) {
+    const detail::NodeSpec& spec = graph_.node(n);
+    OperatorNode& node = metrics_.operators.emplace_back();
+    node.name = spec.name;
+    node.parallelism = spec.parallelism;
+    node.chain = chain_of[n];
+    node.is_source = spec.is_source;
+    // A sink ends its chain and feeds no exchange.
+    node.is_sink = chains[chain_of[n]].back() == n && spec.out_edges.empty();
+    if (observer_ == nullptr) continue;
+    for (int s = 0; s < spec.parallelism; ++s) {
+      detail::OperatorMetrics* m = metrics_.add_operator_metrics();
+      if (node.is_sink) {
+        m->ingest_latency = std::make_unique<detail::LatencyHistogram>();
+        m->event_latency = std::make_unique<detail::LatencyHistogram>();
+      }
+      node.subtasks.push_back(m);
+    }
+  }
+  for (int e = 0; e < graph_.edge_count(); ++e) {
+    const detail::EdgeSpec& edge = graph_.edge(e);
+    const int p = graph_.node(edge.from).parallelism, q = graph_.node(edge.to).parallelism;
+    EdgeNode& out = metrics_.edges.emplace_back();
+    out.from = edge.from;
+    out.to = edge.to;
+    out.partitioning = kPartitioning[static_cast<int>(effective_partitioning(edge, p, q))];
+    out.chained = chain_of[edge.to] == chain_of[edge.from] && chained(graph_, edge.to);
+    out.side_output = edge.from_port != 0;
+  }
+}
+
 Status JobRunner::run() {
   if (graph_.node_count() == 0) return Status::invalid_argument("the job has no operators");
   SLUICE_RETURN_IF_ERROR(build());
+  if (observer_ == nullptr) return run_tasks();
+  metrics_.start_wall_ms = wall_clock_ms();
+  observer_->job_started(metrics_);
+  Status status = run_tasks();
+  if (status.code() == StatusCode::kFailed) observer_->error("operator", status.message());
+  observer_->job_finished(status);
+  return status;
+}
+
+Status JobRunner::run_tasks() {
   const int64_t start = monotonic_us();
   try {
     for (auto& t : tasks_) t->open();

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/job_metrics.h"
+#include "runtime/job_observer.h"
 #include "sluice/detail/graph.h"
 #include "sluice/options.h"
 #include "sluice/status.h"
@@ -26,7 +28,10 @@ class WorkerPool;
 
 class JobRunner {
  public:
-  JobRunner(const detail::LogicalGraph& graph, const JobOptions& options);
+  // With an `observer`, the job collects metrics (job_metrics.h) and reports to it; without, the
+  // data path counts nothing.
+  JobRunner(const detail::LogicalGraph& graph, const JobOptions& options,
+            JobObserver* observer = nullptr, std::string job_name = "job");
   ~JobRunner();
 
   Status run();
@@ -38,9 +43,14 @@ class JobRunner {
 
  private:
   Status build();
+  Status run_tasks();
+  // The shape of the job and the metrics of operators and tasks (with an observer).
+  void describe(const std::vector<std::vector<int>>& chains, const std::vector<int>& chain_of);
 
   const detail::LogicalGraph& graph_;
   JobOptions options_;
+  JobObserver* observer_;
+  JobMetrics metrics_;
   std::vector<std::unique_ptr<Channel>> channels_;
   std::vector<std::unique_ptr<Task>> tasks_;
   std::unique_ptr<WorkerPool> pool_;

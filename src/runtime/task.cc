@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "runtime/metered_output.h"
 #include "runtime/worker_pool.h"
 
 namespace sluice::runtime {
@@ -12,9 +13,14 @@ constexpr int kEnvelopesPerSlice = 32;
 }  // namespace
 
 void ChainLink::emit(detail::BatchBase& batch) {
+  if (from_ != nullptr) {
+    count_output(*from_, batch, *task_);
+    count_input(*next_->metrics(), batch, *task_);
+  }
   detail::attribute_errors(next_->info(), [&] { next_->process(port_, batch); });
 }
 void ChainLink::emit_watermark(Timestamp watermark) {
+  if (from_ != nullptr) from_->watermark.set(watermark);
   detail::attribute_errors(next_->info(), [&] { next_->on_watermark(watermark); });
 }
 void ChainLink::emit_idle(bool idle) {
@@ -53,6 +59,7 @@ void Task::notify() { worker_->wake(); }
 
 Task::Slice Task::run_slice(int64_t now_us) {
   if (finished_) return Slice::kFinished;
+  if (metrics_ != nullptr) metrics_->now_us = now_us;
   exchanges_.set_now(now_us);
   if (exchanges_.blocked()) return Slice::kBlocked;
   if (ended_) {  // the end went out and nothing waits in an overflow any more
@@ -64,6 +71,7 @@ Task::Slice Task::run_slice(int64_t now_us) {
   if (source_ != nullptr) {
     for (int i = 0; i < kSourceBatchesPerSlice; ++i) {
       detail::SourceState state;
+      if (metrics_ != nullptr) metrics_->ingest_us = now_us;
       detail::attribute_errors(head->info(), [&] { state = source_->poll(now_us); });
       source_idle_ = state == detail::SourceState::kIdle;
       if (state == detail::SourceState::kIdle) break;
@@ -103,6 +111,20 @@ Task::Slice Task::run_slice(int64_t now_us) {
   return exchanges_.blocked() ? Slice::kBlocked : Slice::kIdle;
 }
 
+void Task::account(Slice slice, int64_t start_us, int64_t end_us) {
+  if (metrics_ == nullptr) return;
+  if (last_slice_end_us_ != 0 && start_us > last_slice_end_us_) {
+    auto& gap = last_slice_ == Slice::kBlocked ? metrics_->backpressured_us : metrics_->idle_us;
+    gap.add(static_cast<uint64_t>(start_us - last_slice_end_us_));
+  }
+  auto& spent = slice == Slice::kProgress  ? metrics_->busy_us
+                : slice == Slice::kBlocked ? metrics_->backpressured_us
+                                           : metrics_->idle_us;
+  spent.add(static_cast<uint64_t>(end_us - start_us));
+  last_slice_end_us_ = end_us;
+  last_slice_ = slice;
+}
+
 void Task::handle(Input& in, const Envelope& e) {
   detail::Operator* head = ops_.front().get();
   switch (e.kind) {
@@ -114,6 +136,10 @@ void Task::handle(Input& in, const Envelope& e) {
         detail::BatchBase* batch;
         ~GiveBack() { channel->give_back(batch); }
       } give_back{in.channel, e.batch};
+      if (metrics_ != nullptr) {
+        count_input(*head_metrics_, *e.batch, *metrics_);
+        metrics_->ingest_us = e.batch->ingest_us;
+      }
       detail::attribute_errors(head->info(), [&] { head->process(in.port, *e.batch); });
       break;
     }

@@ -20,6 +20,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "runtime/channel.h"
+#include "runtime/job_metrics.h"
 #include "sluice/detail/operator.h"
 
 namespace sluice::runtime {
@@ -67,6 +68,11 @@ class Task {
   ~Task();
 
   void add_input(Channel* channel, int port);
+  // Collect figures into `task` (time accounting) and `head` (the head operator's input).
+  void set_metrics(TaskMetrics* task, detail::OperatorMetrics* head) {
+    metrics_ = task;
+    head_metrics_ = head;
+  }
   void set_worker(Worker* worker) { worker_ = worker; }
   Worker* worker() const { return worker_; }
   const std::string& name() const { return ops_.front()->info().name; }
@@ -76,6 +82,9 @@ class Task {
 
   // REQUIRES: called by the task's worker thread only.
   Slice run_slice(int64_t now_us);
+  // Adds a slice that ran from `start_us` to `end_us` (and the gap since the previous one) to the
+  // task's busy, idle or backpressured time (job_metrics.h). Task's worker thread only.
+  void account(Slice slice, int64_t start_us, int64_t end_us);
   // Whether run_slice could make progress now (checked before a worker sleeps).
   bool has_work(int64_t now_us);
   // The monotonic time (µs) by which the task must run again even without input.
@@ -118,12 +127,20 @@ class Task {
   bool ended_ = false;     // on_end() ran: the end is in the exchanges, perhaps in overflow
   bool finished_ = false;  // ended and every overflow drained
   Worker* worker_ = nullptr;
+  TaskMetrics* metrics_ = nullptr;  // nullptr: no metrics collected
+  detail::OperatorMetrics* head_metrics_ = nullptr;
+  int64_t last_slice_end_us_ = 0;
+  Slice last_slice_ = Slice::kIdle;
 };
 
-// Links one operator to the next one in its chain: a direct call, no copy.
+// Links one operator to the next one in its chain: a direct call, no copy. With metrics, counts
+// the batch as the output of `from` and the input of `next` (metered_output.h).
 class ChainLink final : public detail::Output {
  public:
   ChainLink(detail::Operator* next, int port) : next_(next), port_(port) {}
+  ChainLink(detail::Operator* next, int port, detail::OperatorMetrics* from,
+            const TaskMetrics* task)
+      : next_(next), port_(port), from_(from), task_(task) {}
   void emit(detail::BatchBase& batch) override;
   void emit_watermark(Timestamp watermark) override;
   void emit_idle(bool idle) override;
@@ -133,6 +150,8 @@ class ChainLink final : public detail::Output {
  private:
   detail::Operator* next_;
   int port_;
+  detail::OperatorMetrics* from_ = nullptr;  // nullptr: no metrics collected
+  const TaskMetrics* task_ = nullptr;
 };
 
 // The output of a chain that ends in a sink.

@@ -60,6 +60,9 @@ void Worker::loop() {
         pool_->report_failure(e.what());
         return;
       }
+      const int64_t end = monotonic_us();  // one clock read per slice: the next slice's start
+      task->account(s, now, end);
+      now = end;
       if (s == Task::Slice::kFinished) {
         pool_->task_finished();
         progress = true;

@@ -75,5 +75,28 @@ TEST(ParseDuration, UnitsAndBareMilliseconds) {
   EXPECT_FALSE(parse_duration_us("s"));
 }
 
+// Observability keys.
+TEST(JobOptions, MetricsAddressAndProgress) {
+  JobOptions o;
+  EXPECT_EQ(o.get("metrics.address"), "127.0.0.1:9249");
+  EXPECT_EQ(o.get("progress"), "auto");
+  ASSERT_TRUE(o.set("metrics.address", "0.0.0.0:9300"));
+  EXPECT_EQ(o.metrics_address, "0.0.0.0:9300");
+  ASSERT_TRUE(o.set("metrics.address=off"));
+  EXPECT_EQ(o.metrics_address, "off");
+  ASSERT_TRUE(o.set("progress", "off"));
+  EXPECT_EQ(o.progress, Progress::kOff);
+  for (const char* bad :
+       {"9249", "localhost", "localhost:0", "localhost:70000", ":9249", "a b:1"}) {
+    Status s = o.set("metrics.address", bad);
+    EXPECT_EQ(s.message(), std::string("job option 'metrics.address': expected host:port (such as "
+                                       "'127.0.0.1:9249', port 1 to 65535) or 'off', got '") +
+                               bad + "'");
+  }
+  EXPECT_EQ(o.metrics_address, "off");  // unchanged by the failures
+  EXPECT_EQ(o.set("progress", "sometimes").message(),
+            "job option 'progress': expected auto, on or off, got 'sometimes'");
+}
+
 }  // namespace
 }  // namespace sluice

@@ -44,9 +44,17 @@ using RowVector = std::vector<T, DefaultInitAllocator<T>>;
 
 class BatchBase {
  public:
+  explicit BatchBase(uint32_t row_bytes) : row_bytes(row_bytes) {}
   virtual ~BatchBase() = default;
   virtual size_t size() const = 0;
   virtual void clear() = 0;
+  // The event time of the last row; kMinTimestamp-like INT64_MIN when rows carry none.
+  virtual int64_t last_time() const = 0;
+
+  // Monotonic time (µs) at which the source produced the input this batch's rows came from; the
+  // runtime stamps it and measures end-to-end latency with it (operator_metrics.h). 0: unknown.
+  int64_t ingest_us = 0;
+  uint32_t row_bytes;  // in-memory size of one row (sizeof), for byte counters
 };
 
 // Rows, and their event times once a stream has them (after assign_timestamps).
@@ -54,7 +62,9 @@ class BatchBase {
 template <typename T>
 class Batch final : public BatchBase {
  public:
+  Batch() : BatchBase(static_cast<uint32_t>(sizeof(T))) {}
   size_t size() const override { return rows.size(); }
+  int64_t last_time() const override { return times.empty() ? INT64_MIN : times.back(); }
   void clear() override {
     rows.clear();
     times.clear();

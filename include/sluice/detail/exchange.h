@@ -44,6 +44,7 @@ class ExchangeOutput final : public Output {
 
   void emit(BatchBase& batch) override {
     auto& in = batch_cast<T>(batch);
+    ingest_us_ = batch.ingest_us;
     switch (partitioning_) {
       case Partitioning::kForward:
         append_all(0, in);
@@ -108,6 +109,7 @@ class ExchangeOutput final : public Output {
       BatchBase* recycled = channels_->acquire(c);
       Batch<T>* b = recycled != nullptr ? static_cast<Batch<T>*>(recycled) : new Batch<T>();
       b->rows.reserve(batch_size_);
+      b->ingest_us = ingest_us_;  // the oldest input the batch will hold rows of
       pending_[c] = b;
     }
     return pending_[c];
@@ -178,6 +180,7 @@ class ExchangeOutput final : public Output {
   int next_channel_ = 0;
   int64_t now_us_ = 0;
   int64_t pending_since_us_ = INT64_MAX;
+  int64_t ingest_us_ = 0;  // of the batch being emitted
 };
 
 // Routes rows to the subtask owning their key's key group, through a table built once.

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "sluice/detail/batch.h"
+#include "sluice/detail/operator_metrics.h"
 #include "sluice/time.h"
 
 namespace sluice::detail {
@@ -104,6 +105,11 @@ class Operator {
   Output* side_output(int port) const {
     return port < static_cast<int>(side_outputs_.size()) ? side_outputs_[port] : nullptr;
   }
+  // Where the runtime collects this subtask's figures (operator_metrics.h). Operators that keep
+  // figures of their own (late rows, state size, bad records) publish them here between batches.
+  // nullptr when the job collects no metrics.
+  void set_metrics(OperatorMetrics* metrics) { metrics_ = metrics; }
+  OperatorMetrics* metrics() const { return metrics_; }
 
   virtual void open() {}
   virtual void process(int input, BatchBase& batch) = 0;
@@ -152,6 +158,7 @@ class Operator {
   Output* out_ = nullptr;
   std::vector<Output*> side_outputs_;  // by port; not owned
   OperatorInfo info_;
+  OperatorMetrics* metrics_ = nullptr;  // not owned
 };
 
 // What one call of SourceOperator::poll achieved.

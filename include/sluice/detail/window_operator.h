@@ -214,6 +214,11 @@ class WindowOperator final : public Operator {
 
   void publish() {
     if (slot_ != nullptr) slot_->publish(counters_);
+    if (metrics_ != nullptr) {
+      metrics_->late_dropped.set_total(counters_.late_dropped);
+      metrics_->state_keys.set(static_cast<int64_t>(counters_.state_entries));
+      metrics_->state_bytes.set(static_cast<int64_t>(counters_.state_bytes));
+    }
   }
 
   KeyFn key_fn_;

@@ -152,8 +152,15 @@ void FileSourceBase::reject(std::string_view reason, std::string_view raw_line) 
 }
 
 void FileSourceBase::publish(uint64_t records) {
+  if (metrics_ != nullptr) {
+    metrics_->bad_records.add(bad_);
+    metrics_->dead_lettered.add(dead_letters_);
+  }
   SourceMetrics* metrics = shared_->options().metrics;
-  if (metrics == nullptr) return;
+  if (metrics == nullptr) {
+    bad_ = dead_letters_ = 0;
+    return;
+  }
   if (records > 0) metrics->records.fetch_add(records, std::memory_order_relaxed);
   if (bad_ > 0) metrics->bad_records.fetch_add(bad_, std::memory_order_relaxed);
   if (dead_letters_ > 0) metrics->dead_letters.fetch_add(dead_letters_, std::memory_order_relaxed);
