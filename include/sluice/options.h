@@ -11,6 +11,10 @@
 
 namespace sluice {
 
+// Where keyed state lives: in hash maps in memory, or in RocksDB on disk (larger than memory,
+// incremental checkpoints).
+enum class StateBackendKind { kMemory, kRocksDb };
+
 struct JobOptions {
   // Default parallelism of operators that do not set their own.
   int parallelism = 1;
@@ -26,6 +30,11 @@ struct JobOptions {
   size_t channel_capacity = 16;
   // Ctrl-C (SIGINT) and SIGTERM cancel the running job cleanly.
   bool handle_signals = true;
+  // Keyed state backend ("state.backend" = memory | rocksdb).
+  StateBackendKind state_backend = StateBackendKind::kMemory;
+  // Working directory of the RocksDB backend ("state.dir"); empty means a temporary directory.
+  // Each operator subtask works in its own directory under it, removed when the job ends.
+  std::string state_dir;
 
   // Sets one option by its key, as `--set key=value` on a command line or `SET key = 'value';` in
   // SQL give it: "parallelism" = "4", "batch.flush_delay" = "2ms". Not OK, with a message that
@@ -36,6 +45,8 @@ struct JobOptions {
   Status set(std::string_view assignment);
   // The current value of an option in the form set() takes; empty for an unknown key.
   std::string get(std::string_view key) const;
+  // state_dir, or when it is empty the temporary directory's "sluice-state".
+  std::string effective_state_dir() const;
 };
 
 // One settable job option, for help texts and validation.

@@ -125,6 +125,8 @@ Status JobRunner::build() {
         std::unique_ptr<detail::Operator> op = spec.make_operator();
         op->set_info(
             detail::OperatorInfo{spec.name, s, par, options_.max_parallelism, options_.batch_size});
+        op->set_state_config(
+            detail::StateConfig{options_.state_backend, options_.effective_state_dir()});
         if (!p.ops.empty()) {
           int port = graph_.edge(spec.in_edges[0]).port;
           p.outputs.push_back(std::make_unique<ChainLink>(op.get(), port));
