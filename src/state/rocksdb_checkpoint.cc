@@ -4,7 +4,12 @@
 // live SST files and copies of the small metadata files) made next to the working directory,
 // then moved into the target directory file by file: an SST file that the previous checkpoint
 // already holds (same name and size; SST files are immutable and their numbers never reused
-// within one lineage) is referenced by its path there instead of being copied again.
+// within one lineage) is referenced by its path there instead of being copied again. Copied files
+// and the directory are fsynced before checkpoint() returns.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -41,6 +46,16 @@ Timestamp read_time(std::string_view bytes) {
   uint64_t u = 0;
   for (char c : bytes) u = (u << 8) | static_cast<uint8_t>(c);
   return static_cast<Timestamp>(u ^ (uint64_t{1} << 63));
+}
+
+// fsync of a file or directory, so that a checkpoint's files survive a crash once it is reported.
+std::error_code sync(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {errno, std::generic_category()};
+  std::error_code ec;
+  if (::fsync(fd) != 0) ec = {errno, std::generic_category()};
+  ::close(fd);
+  return ec;
 }
 
 Status io_error(const std::string& what, const std::error_code& ec) {
@@ -101,67 +116,82 @@ Result<RocksCheckpoint> RocksDbStore::checkpoint(const std::string& dir,
     }
     const fs::path target = fs::absolute(fs::path(dir) / name);
     fs::copy_file(e.path(), target, fs::copy_options::overwrite_existing, ec);
+    if (!ec) ec = sync(target.string());
     if (ec) return io_error("copying '" + name + "' into '" + dir + "'", ec);
     out.files.push_back(target.string());
     ++out.files_copied;
     out.bytes_copied += static_cast<int64_t>(e.file_size());
   }
   fs::remove_all(staging, ec);
+  if (std::error_code sync_ec = sync(dir)) return io_error("syncing '" + dir + "'", sync_ec);
   return out;
 }
 
 Status RocksDbStore::restore_checkpoint(const std::vector<std::string>& files, int first_group,
                                         int last_group, std::vector<StoredTimer>* timers) {
-  close_db();
-  std::error_code ec;
-  fs::remove_all(dir_, ec);
-  fs::create_directories(dir_, ec);
-  if (ec) return io_error("creating '" + dir_ + "'", ec);
-  for (const std::string& f : files) {
-    const fs::path source(f);
-    const fs::path target = fs::path(dir_) / source.filename();
-    // SST files are immutable: a hard link is enough where the filesystem allows one. The other
-    // files (MANIFEST, CURRENT, OPTIONS) are written by the database and must be copies.
-    ec.clear();
-    if (source.extension() == ".sst") fs::create_hard_link(source, target, ec);
-    if (source.extension() != ".sst" || ec) {
+  auto restore = [&]() -> Status {
+    close_db();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    fs::create_directories(dir_, ec);
+    if (ec) return io_error("creating '" + dir_ + "'", ec);
+    for (const std::string& f : files) {
+      const fs::path source(f);
+      const fs::path target = fs::path(dir_) / source.filename();
+      // SST files are immutable: a hard link is enough where the filesystem allows one. The other
+      // files (MANIFEST, CURRENT, OPTIONS) are written by the database and must be copies.
       ec.clear();
-      fs::copy_file(source, target, fs::copy_options::overwrite_existing, ec);
+      if (source.extension() == ".sst") fs::create_hard_link(source, target, ec);
+      if (source.extension() != ".sst" || ec) {
+        ec.clear();
+        fs::copy_file(source, target, fs::copy_options::overwrite_existing, ec);
+      }
+      if (ec) return io_error("restoring '" + f + "'", ec);
     }
-    if (ec) return io_error("restoring '" + f + "'", ec);
-  }
-  std::vector<std::string> families;
-  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir_, &families);
-  if (!s.ok())
-    return Status::invalid_argument("RocksDB checkpoint: not a checkpoint: " + s.ToString());
-  if (Status st = open_db(families); !st.is_ok()) return st;
-
-  for (rocksdb::ColumnFamilyHandle* h : handles_) {
-    if (first_group > 0)
-      s = db_->DeleteRange(write_options(), h, group_bytes(0), group_bytes(first_group));
-    if (s.ok() && last_group + 1 < max_parallelism_) {
-      s = db_->DeleteRange(write_options(), h, group_bytes(last_group + 1), kEnd);
-    }
+    std::vector<std::string> families;
+    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir_, &families);
     if (!s.ok())
-      return Status::internal("RocksDB checkpoint: dropping key groups: " + s.ToString());
+      return Status::invalid_argument("RocksDB checkpoint: not a checkpoint: " + s.ToString());
+    if (Status st = open_db(families); !st.is_ok()) return st;
+
+    for (rocksdb::ColumnFamilyHandle* h : handles_) {
+      if (first_group > 0)
+        s = db_->DeleteRange(write_options(), h, group_bytes(0), group_bytes(first_group));
+      if (s.ok() && last_group + 1 < max_parallelism_) {
+        s = db_->DeleteRange(write_options(), h, group_bytes(last_group + 1), kEnd);
+      }
+      if (!s.ok())
+        return Status::internal("RocksDB checkpoint: dropping key groups: " + s.ToString());
+    }
+    rocksdb::ColumnFamilyHandle* timer_family = family(kTimersFamily);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), timer_family));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const std::string_view k(it->key().data(), it->key().size());
+      if (k.size() < 2 + 1 + 8)
+        return Status::invalid_argument("RocksDB checkpoint: malformed timer");
+      StoredTimer t;
+      t.key_group = (static_cast<uint8_t>(k[0]) << 8) | static_cast<uint8_t>(k[1]);
+      t.key = std::string(k.substr(2, k.size() - 11));
+      t.domain = static_cast<uint8_t>(k[k.size() - 9]);
+      t.time = read_time(k.substr(k.size() - 8));
+      timers->push_back(std::move(t));
+    }
+    if (!it->status().ok())
+      return Status::internal("RocksDB checkpoint: " + it->status().ToString());
+    it.reset();
+    s = db_->DeleteRange(write_options(), timer_family, std::string(2, '\0'), kEnd);
+    return s.ok() ? Status::ok() : Status::internal("RocksDB checkpoint: " + s.ToString());
+  };
+  Status result = restore();
+  if (!result.is_ok() && db_ == nullptr) {
+    // The files could not be opened as a database: leave an empty, usable one behind (the
+    // caller fails the job).
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    fs::create_directories(dir_, ec);
+    if (Status empty = open_db({}); !empty.is_ok()) fail("reopening", empty.message());
   }
-  rocksdb::ColumnFamilyHandle* timer_family = family(kTimersFamily);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), timer_family));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const std::string_view k(it->key().data(), it->key().size());
-    if (k.size() < 2 + 1 + 8)
-      return Status::invalid_argument("RocksDB checkpoint: malformed timer");
-    StoredTimer t;
-    t.key_group = (static_cast<uint8_t>(k[0]) << 8) | static_cast<uint8_t>(k[1]);
-    t.key = std::string(k.substr(2, k.size() - 11));
-    t.domain = static_cast<uint8_t>(k[k.size() - 9]);
-    t.time = read_time(k.substr(k.size() - 8));
-    timers->push_back(std::move(t));
-  }
-  if (!it->status().ok()) return Status::internal("RocksDB checkpoint: " + it->status().ToString());
-  it.reset();
-  s = db_->DeleteRange(write_options(), timer_family, std::string(2, '\0'), kEnd);
-  return s.ok() ? Status::ok() : Status::internal("RocksDB checkpoint: " + s.ToString());
+  return result;
 }
 
 }  // namespace sluice::detail

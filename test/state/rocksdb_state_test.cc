@@ -127,6 +127,19 @@ TEST(RocksDbStateTest, NativeRestoreKeepsTheKeyGroupsOfEachNewSubtask) {
   EXPECT_EQ(timers, 100u);
 }
 
+TEST(RocksDbStateTest, RestoreFromMissingOrForeignFilesFailsWithAMessage) {
+  TempDir dir;
+  auto b = open_backend(dir);
+  b->tables().handle<ValueState<int64_t>>("v", std::nullopt);
+  Status s = b->restore_checkpoint({}, 0, 127);  // no CURRENT, no MANIFEST
+  EXPECT_FALSE(s.is_ok());
+  EXPECT_NE(s.message().find("RocksDB checkpoint"), std::string::npos) << s.message();
+  s = b->restore_checkpoint({dir.path() + "/no-such-file.sst"}, 0, 127);
+  EXPECT_FALSE(s.is_ok());
+  EXPECT_NE(s.message().find("no-such-file.sst"), std::string::npos) << s.message();
+  write_values(*b, 0, 10);  // the store is still usable
+}
+
 TEST(RocksDbStateTest, CompactionDropsExpiredEntries) {
   TempDir dir;
   auto b = open_backend(dir);
