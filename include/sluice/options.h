@@ -17,6 +17,9 @@ enum class Progress {
   kOn,    // the live status line even when stderr is not a terminal
   kOff,   // nothing
 };
+// Where keyed state lives: in hash maps in memory, or in RocksDB on disk (larger than memory,
+// incremental checkpoints).
+enum class StateBackendKind { kMemory, kRocksDb };
 
 struct JobOptions {
   // Default parallelism of operators that do not set their own.
@@ -37,6 +40,11 @@ struct JobOptions {
   // when that one is taken; the address is logged at start-up), or "off".
   std::string metrics_address = "127.0.0.1:9249";
   Progress progress = Progress::kAuto;
+  // Keyed state backend ("state.backend" = memory | rocksdb).
+  StateBackendKind state_backend = StateBackendKind::kMemory;
+  // Working directory of the RocksDB backend ("state.dir"); empty means a temporary directory.
+  // Each operator subtask works in its own directory under it, removed when the job ends.
+  std::string state_dir;
 
   // Sets one option by its key, as `--set key=value` on a command line or `SET key = 'value';` in
   // SQL give it: "parallelism" = "4", "batch.flush_delay" = "2ms". Not OK, with a message that
@@ -47,6 +55,8 @@ struct JobOptions {
   Status set(std::string_view assignment);
   // The current value of an option in the form set() takes; empty for an unknown key.
   std::string get(std::string_view key) const;
+  // state_dir, or when it is empty the temporary directory's "sluice-state".
+  std::string effective_state_dir() const;
 };
 
 // One settable job option, for help texts and validation.

@@ -66,7 +66,7 @@ class RuntimeContext {
         requires { typename S::Table; },
         "RuntimeContext::state<S>: S must be ValueState<T>, MapState<K, V> or "
         "ListState<T>");
-    return S(tables_->table<typename S::Table>(name, ttl), &tables_->scope());
+    return tables_->handle<S>(name, ttl);
   }
 
   int subtask() const { return info_->subtask; }

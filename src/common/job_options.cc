@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <string>
 #include <vector>
@@ -117,6 +118,17 @@ Status apply_progress(JobOptions& o, std::string_view key, std::string_view valu
   return Status::ok();
 }
 
+Status apply_state_backend(JobOptions& o, std::string_view key, std::string_view value) {
+  if (value == "memory") {
+    o.state_backend = StateBackendKind::kMemory;
+  } else if (value == "rocksdb") {
+    o.state_backend = StateBackendKind::kRocksDb;
+  } else {
+    return expected(key, "'memory' or 'rocksdb'", value);
+  }
+  return Status::ok();
+}
+
 std::string print_progress(const JobOptions& o) {
   switch (o.progress) {
     case Progress::kOn:
@@ -127,6 +139,12 @@ std::string print_progress(const JobOptions& o) {
       break;
   }
   return "auto";
+}
+
+Status apply_state_dir(JobOptions& o, std::string_view key, std::string_view value) {
+  if (value.find('\0') != std::string_view::npos) return expected(key, "a directory path", value);
+  o.state_dir = std::string(value);
+  return Status::ok();
 }
 
 constexpr int64_t kMaxInt = std::numeric_limits<int>::max();
@@ -160,6 +178,14 @@ const OptionEntry kOptions[] = {
     {{"progress", "text", "status on stderr: auto (live line on a terminal), on or off"},
      apply_progress,
      print_progress},
+    {{"state.backend", "text", "where keyed state lives: memory or rocksdb"},
+     apply_state_backend,
+     [](const JobOptions& o) {
+       return std::string(o.state_backend == StateBackendKind::kRocksDb ? "rocksdb" : "memory");
+     }},
+    {{"state.dir", "text", "working directory of the rocksdb state backend (default: temporary)"},
+     apply_state_dir,
+     [](const JobOptions& o) { return o.effective_state_dir(); }},
 };
 
 size_t edit_distance(std::string_view a, std::string_view b) {
@@ -235,6 +261,14 @@ Status JobOptions::set(std::string_view key, std::string_view value) {
   Status s = entry->apply(changed, key, value);
   if (s) *this = changed;
   return s;
+}
+
+std::string JobOptions::effective_state_dir() const {
+  if (!state_dir.empty()) return state_dir;
+  std::error_code ec;
+  std::filesystem::path tmp = std::filesystem::temp_directory_path(ec);
+  if (ec) tmp = "/tmp";
+  return (tmp / "sluice-state").string();
 }
 
 Status JobOptions::set(std::string_view assignment) {

@@ -138,6 +138,8 @@ Status JobRunner::build() {
         op->set_info(
             detail::OperatorInfo{spec.name, s, par, options_.max_parallelism, options_.batch_size});
         if (p.metrics != nullptr) op->set_metrics(metrics_.operators[n].subtasks[s]);
+        op->set_state_config(
+            detail::StateConfig{options_.state_backend, options_.effective_state_dir()});
         if (!p.ops.empty()) {
           int port = graph_.edge(spec.in_edges[0]).port;
           if (p.metrics != nullptr) {

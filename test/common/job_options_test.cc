@@ -61,6 +61,23 @@ TEST(JobOptions, UnknownKeysSuggestTheNearestOne) {
             "expected a job option as key=value, got 'no equals sign'");
 }
 
+TEST(JobOptions, StateBackendAndDirectory) {
+  JobOptions o;
+  EXPECT_EQ(o.get("state.backend"), "memory");
+  EXPECT_NE(o.get("state.dir").find("sluice-state"), std::string::npos);
+  ASSERT_TRUE(o.set("state.backend", "rocksdb"));
+  ASSERT_TRUE(o.set("state.dir = /var/tmp/job-state"));
+  EXPECT_EQ(o.state_backend, StateBackendKind::kRocksDb);
+  EXPECT_EQ(o.get("state.backend"), "rocksdb");
+  EXPECT_EQ(o.state_dir, "/var/tmp/job-state");
+  EXPECT_EQ(o.get("state.dir"), "/var/tmp/job-state");
+  EXPECT_EQ(o.set("state.backend", "heap").message(),
+            "job option 'state.backend': expected 'memory' or 'rocksdb', got 'heap'");
+  EXPECT_EQ(o.state_backend, StateBackendKind::kRocksDb);
+  EXPECT_EQ(o.set("state.backnd", "memory").message(),
+            "unknown job option 'state.backnd' (did you mean 'state.backend'?)");
+}
+
 TEST(ParseDuration, UnitsAndBareMilliseconds) {
   EXPECT_EQ(*parse_duration_us("250us"), 250);
   EXPECT_EQ(*parse_duration_us("500ms"), 500'000);

@@ -43,13 +43,15 @@ struct CountPerKey {
   }
 };
 
-class ProcessParallelismTest : public ::testing::TestWithParam<std::tuple<int, size_t>> {};
+class ProcessParallelismTest
+    : public ::testing::TestWithParam<std::tuple<int, size_t, StateBackendKind>> {};
 
 TEST_P(ProcessParallelismTest, CountsPerKeyInValueState) {
-  auto [parallelism, batch_size] = GetParam();
+  auto [parallelism, batch_size, backend] = GetParam();
   JobOptions options;
   options.parallelism = parallelism;
   options.batch_size = batch_size;
+  options.state_backend = backend;
   Environment env(options);
   std::vector<KeyCount> out;
   env.generate(6000,
@@ -71,7 +73,9 @@ TEST_P(ProcessParallelismTest, CountsPerKeyInValueState) {
 
 INSTANTIATE_TEST_SUITE_P(All, ProcessParallelismTest,
                          ::testing::Combine(::testing::Values(1, 2, 4),
-                                            ::testing::Values(size_t{1}, size_t{7}, size_t{1024})));
+                                            ::testing::Values(size_t{1}, size_t{7}, size_t{1024}),
+                                            ::testing::Values(StateBackendKind::kMemory,
+                                                              StateBackendKind::kRocksDb)));
 
 // ---- event-time timers: in order, once, per key ----
 
@@ -308,8 +312,19 @@ struct LastSeen {
   }
 };
 
-TEST(ProcessFunctionTest, TtlOnEventTimeExpiresEntries) {
-  Environment env;
+class ProcessBackendTest : public ::testing::TestWithParam<StateBackendKind> {
+ protected:
+  JobOptions options() const {
+    JobOptions o;
+    o.state_backend = GetParam();
+    return o;
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Backends, ProcessBackendTest,
+                         ::testing::Values(StateBackendKind::kMemory, StateBackendKind::kRocksDb));
+
+TEST_P(ProcessBackendTest, TtlOnEventTimeExpiresEntries) {
+  Environment env(options());
   std::vector<int64_t> out;
   // One key; gaps of 50 (kept) then 150 (expired) alternate.
   env.generate(100,
@@ -405,12 +420,12 @@ std::vector<Report> oracle(uint64_t n, uint64_t keys) {
   return out;
 }
 
-TEST(ProcessFunctionTest, RandomizedAgainstOracle) {
+TEST_P(ProcessBackendTest, RandomizedAgainstOracle) {
   constexpr uint64_t kRows = 20000, kKeys = 50;
   const std::vector<Report> expected = oracle(kRows, kKeys);
   for (int p : {1, 2, 4}) {
     for (size_t batch : {size_t{7}, size_t{256}}) {
-      JobOptions options;
+      JobOptions options = this->options();
       options.parallelism = p;
       options.batch_size = batch;
       Environment env(options);

@@ -1,10 +1,5 @@
 // The in-memory (heap) state backend of a keyed operator subtask with key type K: the key
-// directory, the state tables and the timer queues.
-//
-// Per row, the operator resolves the row's key to a slot (one hash lookup, prefetched ahead within
-// a batch) and points the scope at it; handles then index tables by slot. Between batches,
-// prepare() grows the tables to cover new slots and cleanup_step() visits a bounded number of
-// slots: it drops expired TTL entries and releases keys that hold neither state nor timers.
+// directory, the timer queues (keyed_state_backend.h) and state tables indexed by slot.
 //
 // Snapshot format of one key group (all integers native-endian):
 //   u32 magic 'SLST', u32 version 1, u32 table count, then each table's name;
@@ -20,82 +15,22 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "sluice/detail/key_directory.h"
-#include "sluice/detail/key_groups.h"
-#include "sluice/detail/keyed_timers.h"
-#include "sluice/detail/state_backend.h"
-#include "sluice/detail/state_table_set.h"
+#include "sluice/detail/keyed_state_backend.h"
 
 namespace sluice::detail {
 
 template <typename K>
-class InMemoryStateBackend final : public StateBackend {
+class InMemoryStateBackend final : public KeyedStateBackend<K> {
+  using Base = KeyedStateBackend<K>;
+  using Base::keys_;
+  using Base::max_parallelism_;
+  using Base::tables_;
+  using Base::timers_;
+
  public:
   static constexpr uint32_t kMagic = 0x54534C53;  // "SLST"
   static constexpr uint32_t kVersion = 1;
-  // Cleanup visits at least this many slots per pass, plus twice the slots created since the
-  // last pass, so released keys keep up with new ones.
-  static constexpr size_t kCleanupMinSlots = 32;
-
-  explicit InMemoryStateBackend(int max_parallelism) : max_parallelism_(max_parallelism) {}
-
-  StateTableSet& tables() { return tables_; }
-  StateScope& scope() { return tables_.scope(); }
-  const KeyDirectory<K>& keys() const { return keys_; }
-  int max_parallelism() const { return max_parallelism_; }
-
-  // ---- per row ----
-  uint32_t slot_of(const K& key) { return keys_.slot_of(key); }
-  void prefetch(const K& key) const { keys_.prefetch(key); }
-  // Makes the current key `key` (adding it). For tests and tools; operators resolve a batch's
-  // slots first and call prepare() once.
-  void set_current_key(const K& key) {
-    const uint32_t s = slot_of(key);
-    prepare();
-    scope().slot = s;
-  }
-  const K& current_key() const { return keys_.key_of(tables_.scope().slot); }
-
-  // ---- timers ----
-  KeyedTimers& timers() { return timers_; }
-  void add_timer(TimeDomain d, Timestamp t) { timers_.add(d, t, scope().slot); }
-  void remove_timer(TimeDomain d, Timestamp t) { timers_.remove(d, t, scope().slot); }
-  // Fires timers of domain `d` at or before `limit` in time order: for each, the scope points at
-  // its key and fn(time) runs.
-  template <typename Fn>
-  void fire_timers(TimeDomain d, Timestamp limit, Fn&& fn) {
-    timers_.fire_until(d, limit, [&](Timestamp t, uint32_t slot) {
-      scope().slot = slot;
-      fn(t);
-    });
-  }
-
-  // ---- between batches ----
-  void prepare() {
-    const size_t n = keys_.slot_count();
-    if (n <= timers_.slots()) return;
-    tables_.resize(n);
-    timers_.resize(n);
-  }
-  void cleanup_step() {
-    const size_t n = keys_.slot_count();
-    if (n == 0) return;
-    size_t budget = kCleanupMinSlots + 2 * (keys_.allocations() - allocations_at_last_cleanup_);
-    allocations_at_last_cleanup_ = keys_.allocations();
-    budget = std::min(budget, n);
-    const auto& tables = tables_.tables();
-    for (size_t i = 0; i < budget; ++i) {
-      if (cleanup_cursor_ >= n) cleanup_cursor_ = 0;
-      const uint32_t s = static_cast<uint32_t>(cleanup_cursor_++);
-      if (!keys_.in_use(s)) continue;
-      bool holds = timers_.count(s) != 0;
-      for (const auto& t : tables) {
-        t->cleanup(s);
-        holds = holds || t->holds(s);
-      }
-      if (!holds) keys_.release(s);
-    }
-  }
+  explicit InMemoryStateBackend(int max_parallelism) : KeyedStateBackend<K>(max_parallelism) {}
 
   // ---- StateBackend ----
   void snapshot(int key_group, StateWriter& w) const override {
@@ -155,8 +90,8 @@ class InMemoryStateBackend final : public StateBackend {
       if (key_group_of(hash_key(key), max_parallelism_) != key_group) {
         return Status::invalid_argument(where + "a key belongs to another key group");
       }
-      const uint32_t s = slot_of(key);
-      prepare();
+      const uint32_t s = this->slot_of(key);
+      this->prepare();
       slots.push_back(s);
       for (StateTable* t : tables) t->read(s, r);
     }
@@ -186,14 +121,6 @@ class InMemoryStateBackend final : public StateBackend {
     }
     return s;
   }
-
- private:
-  int max_parallelism_;
-  StateTableSet tables_;
-  KeyDirectory<K> keys_;
-  KeyedTimers timers_;  // a slot with timers is never released
-  size_t cleanup_cursor_ = 0;
-  uint64_t allocations_at_last_cleanup_ = 0;
 };
 
 }  // namespace sluice::detail

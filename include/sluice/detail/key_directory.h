@@ -5,13 +5,19 @@
 // index. Slots of keys that no longer hold anything are released by the backend's incremental
 // cleanup and reused, so the tables do not grow with keys that come and go.
 //
+// With encode_keys() (the RocksDB backend), each key also gets its row key, [group][key] (see
+// detail/rocksdb_store.h), computed once when the key is added, not per row.
+//
 // Thread-safety: owned by one operator subtask.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "sluice/detail/key_groups.h"
+#include "sluice/state_serializer.h"
 
 namespace sluice::detail {
 
@@ -27,12 +33,17 @@ class KeyDirectory {
   void prefetch(const K& key) const { slots_.prefetch(key); }
 
   const K& key_of(uint32_t slot) const { return keys_[slot]; }
+  // Keeps the row key of every key from now on. REQUIRES: no key added yet.
+  void encode_keys(int max_parallelism) { encode_for_ = max_parallelism; }
+  // Row keys by slot (empty for free slots); only with encode_keys().
+  const std::vector<std::string>& encoded() const { return encoded_; }
   bool in_use(uint32_t slot) const { return in_use_[slot] != 0; }
   // Forgets the key of `slot`. REQUIRES: in_use(slot) and every table is empty for it.
   void release(uint32_t slot) {
     slots_.erase(keys_[slot]);
     keys_[slot] = K{};
     in_use_[slot] = 0;
+    if (encode_for_ > 0) encoded_[slot].clear();
     free_.push_back(slot);
   }
 
@@ -49,7 +60,8 @@ class KeyDirectory {
   int64_t bytes() const {
     return static_cast<int64_t>(slots_.capacity() * (sizeof(std::pair<K, uint32_t>) + 1) +
                                 keys_.capacity() * sizeof(K) + in_use_.capacity() +
-                                free_.capacity() * sizeof(uint32_t));
+                                free_.capacity() * sizeof(uint32_t) +
+                                encoded_.capacity() * sizeof(std::string));
   }
 
  private:
@@ -60,11 +72,24 @@ class KeyDirectory {
       free_.pop_back();
       keys_[s] = key;
       in_use_[s] = 1;
+      encode(s, key);
       return s;
     }
     keys_.push_back(key);
     in_use_.push_back(1);
-    return static_cast<uint32_t>(keys_.size() - 1);
+    const uint32_t s = static_cast<uint32_t>(keys_.size() - 1);
+    encode(s, key);
+    return s;
+  }
+  void encode(uint32_t slot, const K& key) {
+    if (encode_for_ == 0) return;
+    if (slot >= encoded_.size()) encoded_.resize(slot + 1);
+    buffer_.clear();
+    StateWriter(&buffer_).write(key);
+    std::string& out = encoded_[slot];
+    out.clear();
+    append_key_group(out, key_group_of(hash_key(key), encode_for_));
+    out.append(buffer_.data(), buffer_.size());
   }
 
   absl::flat_hash_map<K, uint32_t> slots_;
@@ -72,6 +97,9 @@ class KeyDirectory {
   std::vector<uint8_t> in_use_;  // by slot
   std::vector<uint32_t> free_;   // released slots, reused first
   uint64_t allocations_ = 0;
+  int encode_for_ = 0;                // max parallelism when keys are encoded
+  std::vector<std::string> encoded_;  // by slot
+  std::vector<char> buffer_;
 };
 
 }  // namespace sluice::detail

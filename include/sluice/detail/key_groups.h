@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -74,6 +75,13 @@ inline uint64_t hash_key(const K& key) {
 // division (a row's route must cost a few cycles, not forty).
 inline int key_group_of(uint64_t hash, int max_parallelism) {
   return static_cast<int>(((hash >> 32) * static_cast<uint64_t>(max_parallelism)) >> 32);
+}
+
+// The two big-endian bytes that start every RocksDB row key of `key_group`, so that a key
+// group's rows are one contiguous range. REQUIRES: 0 <= key_group < 32768.
+inline void append_key_group(std::string& out, int key_group) {
+  out.push_back(static_cast<char>((key_group >> 8) & 0xFF));
+  out.push_back(static_cast<char>(key_group & 0xFF));
 }
 
 // REQUIRES: 0 <= key_group < max_parallelism, 1 <= parallelism <= max_parallelism.

@@ -1,5 +1,6 @@
 // KeyedProcessOperator: runs a keyed process function (sluice/process_function.h) over an input
-// partitioned by key, with its state in an InMemoryStateBackend.
+// partitioned by key, with its state in an InMemoryStateBackend or, with the job option
+// `state.backend = rocksdb`, a RocksDbStateBackend (chosen once, in open()).
 //
 // A batch is handled in two passes: the first resolves every row's key to its state slot (one
 // hash per row, prefetched ahead) and grows the tables once; the second sets the scope per row
@@ -21,6 +22,7 @@
 #include "sluice/detail/operators.h"
 #include "sluice/detail/process_function_traits.h"
 #include "sluice/detail/processing_clock.h"
+#include "sluice/detail/rocksdb_state_backend.h"
 #include "sluice/detail/side_outputs.h"
 #include "sluice/process_function.h"
 
@@ -34,7 +36,14 @@ class KeyedProcessOperator final : public Operator {
   KeyedProcessOperator(KeyFn key_fn, F fn) : key_fn_(std::move(key_fn)), fn_(std::move(fn)) {}
 
   void open() override {
-    backend_ = std::make_unique<InMemoryStateBackend<K>>(info_.max_parallelism);
+    if (state_config_.backend == StateBackendKind::kRocksDb) {
+      auto rocks = RocksDbStateBackend<K>::open(
+          subtask_state_dir(state_config_.dir, info_.name, info_.subtask), info_.max_parallelism);
+      if (!rocks) throw std::runtime_error(rocks.status().message());
+      backend_ = std::move(*rocks);
+    } else {
+      backend_ = std::make_unique<InMemoryStateBackend<K>>(info_.max_parallelism);
+    }
     clock_.start();
     timers_ = std::make_unique<TimerService>(&backend_->timers(), &backend_->scope(), &watermark_,
                                              &clock_, kTimers);
@@ -114,7 +123,7 @@ class KeyedProcessOperator final : public Operator {
   }
 
   // For tests and tools: the state of this subtask.
-  InMemoryStateBackend<K>* backend() { return backend_.get(); }
+  KeyedStateBackend<K>* backend() { return backend_.get(); }
 
  private:
   void fire(TimeDomain domain, Timestamp limit) {
@@ -140,7 +149,7 @@ class KeyedProcessOperator final : public Operator {
 
   KeyFn key_fn_;
   F fn_;
-  std::unique_ptr<InMemoryStateBackend<K>> backend_;  // checkpointed
+  std::unique_ptr<KeyedStateBackend<K>> backend_;  // checkpointed
   ProcessingClock clock_;
   Timestamp watermark_ = kMinTimestamp;
   bool times_seen_ = false;  // the input carries event times

@@ -25,6 +25,7 @@
 
 #include "sluice/detail/batch.h"
 #include "sluice/detail/operator_metrics.h"
+#include "sluice/options.h"
 #include "sluice/time.h"
 
 namespace sluice::detail {
@@ -40,6 +41,12 @@ struct OperatorInfo {
     return "'" + name + "' (subtask " + std::to_string(subtask + 1) + "/" +
            std::to_string(parallelism) + ")";
   }
+};
+
+// Where keyed operators keep their state: the job options `state.backend` and `state.dir`.
+struct StateConfig {
+  StateBackendKind backend = StateBackendKind::kMemory;
+  std::string dir;  // the RocksDB backend's subtasks work in directories under it
 };
 
 // A failure attributed to one operator; the job fails with this message.
@@ -96,6 +103,7 @@ class Operator {
 
   void set_info(OperatorInfo info) { info_ = std::move(info); }
   const OperatorInfo& info() const { return info_; }
+  void set_state_config(StateConfig config) { state_config_ = std::move(config); }
   void set_output(Output* out) { out_ = out; }
   // Side outputs are numbered from 1 (0 is the main output); unset ones are nullptr.
   void set_side_output(int port, Output* out) {
@@ -159,6 +167,7 @@ class Operator {
   std::vector<Output*> side_outputs_;  // by port; not owned
   OperatorInfo info_;
   OperatorMetrics* metrics_ = nullptr;  // not owned
+  StateConfig state_config_;
 };
 
 // What one call of SourceOperator::poll achieved.

@@ -33,10 +33,18 @@ struct StateScope {
   uint32_t slot = 0;
   Timestamp processing_now = 0;
   Timestamp event_now = kMinTimestamp;
+  // RocksDB backend only: the row key of each slot's key (KeyDirectory::encoded()).
+  const std::vector<std::string>* key_bytes = nullptr;
 };
 
 // The stamp of an absent entry; present entries have a stamp greater than this.
 inline constexpr int64_t kAbsent = INT64_MIN;
+
+// Whether an entry stamped `stamp` is expired at `now` for a TTL of `ttl` milliseconds.
+inline bool ttl_expired(int64_t stamp, Timestamp now, Duration ttl) {
+  return now >= stamp &&
+         static_cast<uint64_t>(now) - static_cast<uint64_t>(stamp) >= static_cast<uint64_t>(ttl);
+}
 
 // TTL arithmetic shared by the tables; the no-TTL policy says "never expired", stamps 0.
 class TtlPolicy {
@@ -48,24 +56,23 @@ class TtlPolicy {
     ttl_ = std::max<Duration>(ttl->ttl, 1);
     refresh_on_read_ = ttl->update == StateTtl::Update::kOnReadAndWrite;
     return_expired_ = ttl->return_expired;
-    clock_ = ttl->time == StateTtl::Time::kEventTime ? &scope->event_now : &scope->processing_now;
+    event_time_ = ttl->time == StateTtl::Time::kEventTime;
+    clock_ = event_time_ ? &scope->event_now : &scope->processing_now;
   }
   bool enabled() const { return enabled_; }
   // The stamp of an entry written (or, for kOnReadAndWrite, read) now.
   int64_t stamp() const { return enabled_ ? std::max(*clock_, kAbsent + 1) : 0; }
-  bool expired(int64_t stamp) const {
-    if (!enabled_) return false;
-    const Timestamp now = *clock_;
-    return now >= stamp &&
-           static_cast<uint64_t>(now) - static_cast<uint64_t>(stamp) >= static_cast<uint64_t>(ttl_);
-  }
+  bool expired(int64_t stamp) const { return enabled_ && ttl_expired(stamp, *clock_, ttl_); }
   bool refresh_on_read() const { return refresh_on_read_; }
+  Duration ttl() const { return enabled_ ? ttl_ : 0; }
+  bool event_time() const { return event_time_; }
   bool return_expired() const { return return_expired_; }
 
  private:
   bool enabled_ = false;
   bool refresh_on_read_ = false;
   bool return_expired_ = false;
+  bool event_time_ = false;
   Duration ttl_ = 0;
   const Timestamp* clock_ = nullptr;
 };
