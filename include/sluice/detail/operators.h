@@ -9,6 +9,7 @@
 #include <span>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "sluice/detail/operator.h"
@@ -184,10 +185,18 @@ class KeyedReduceOperator final : public Operator {
     out_->emit(batch);
   }
 
+  bool has_state() const override { return true; }
+  void snapshot_state(uint64_t, OperatorSnapshot& out) override {
+    snapshot_keyed_map(state_, info_.max_parallelism, out);
+  }
+  Status restore_state(const OperatorRestore& in) override {
+    return restore_keyed_map(state_, in, info_.display());
+  }
+
  private:
   KeyFn key_fn_;
   F fn_;
-  absl::flat_hash_map<Key, T> state_;  // checkpointed (once checkpoints land)
+  absl::flat_hash_map<Key, T> state_;  // checkpointed
 };
 
 // Running aggregate per key: `add(acc, row)` folds a row into the key's accumulator and
@@ -219,12 +228,20 @@ class KeyedAggregateOperator final : public Operator {
     out_batch_.clear();
   }
 
+  bool has_state() const override { return true; }
+  void snapshot_state(uint64_t, OperatorSnapshot& out) override {
+    snapshot_keyed_map(state_, info_.max_parallelism, out);
+  }
+  Status restore_state(const OperatorRestore& in) override {
+    return restore_keyed_map(state_, in, info_.display());
+  }
+
  private:
   KeyFn key_fn_;
   Acc init_;
   AddFn add_;
   ResultFn result_;
-  absl::flat_hash_map<Key, Acc> state_;  // checkpointed (once checkpoints land)
+  absl::flat_hash_map<Key, Acc> state_;  // checkpointed
   Batch<Out> out_batch_;
 };
 
