@@ -48,6 +48,81 @@ void Task::close() {
 
 void Task::notify() { worker_->wake(); }
 
+void Task::set_coordinator(checkpoint::CheckpointCoordinator* coordinator) {
+  coordinator_ = coordinator;
+  if (coordinator_ != nullptr) {
+    last_barrier_ = coordinator_->trigger_id();
+    notified_ = coordinator_->completed_id();
+  }
+}
+
+std::vector<checkpoint::SubtaskState> Task::snapshot_chain(uint64_t checkpoint_id) {
+  std::vector<checkpoint::SubtaskState> states;
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    if (!ops_[i]->has_state()) continue;
+    checkpoint::SubtaskState& s = states.emplace_back();
+    s.node = i < nodes_.size() ? nodes_[i] : 0;
+    s.subtask = subtask_;
+    detail::attribute_errors(ops_[i]->info(),
+                             [&] { ops_[i]->snapshot_state(checkpoint_id, s.snapshot); });
+  }
+  return states;
+}
+
+void Task::notify_complete(uint64_t checkpoint_id) {
+  for (auto& op : ops_) {
+    detail::attribute_errors(op->info(), [&] { op->notify_checkpoint_complete(checkpoint_id); });
+  }
+}
+
+void Task::notify_completed() {
+  const uint64_t done = coordinator_->completed_id();
+  if (done <= notified_) return;
+  notified_ = done;
+  notify_complete(done);
+}
+
+void Task::checkpoint(uint64_t id, int64_t alignment_us) {
+  last_barrier_ = id;
+  const int64_t start = monotonic_us();
+  std::vector<checkpoint::SubtaskState> states;
+  std::string declined;
+  try {
+    states = snapshot_chain(id);
+  } catch (const std::exception& e) {
+    declined = e.what();  // the checkpoint fails, the job goes on
+  }
+  const int64_t sync_us = monotonic_us() - start;
+  detail::Operator* head = ops_.front().get();
+  detail::attribute_errors(head->info(), [&] { head->on_barrier(id); });
+  if (coordinator_ == nullptr) return;
+  if (declined.empty()) {
+    coordinator_->acknowledge(id, std::move(states), alignment_us, sync_us);
+  } else {
+    coordinator_->decline(id, declined);
+  }
+}
+
+void Task::on_barrier(Input& in, uint64_t id) {
+  if (id <= last_barrier_) return;  // of a checkpoint already taken or abandoned
+  if (id > aligning_) {             // a newer barrier supersedes an abandoned alignment
+    release_inputs();
+    aligning_ = id;
+    aligned_inputs_ = 0;
+    align_start_us_ = monotonic_us();
+  }
+  in.holding = true;
+  if (++aligned_inputs_ < open_inputs_) return;
+  release_inputs();
+  checkpoint(id, monotonic_us() - align_start_us_);
+}
+
+void Task::release_inputs() {
+  for (Input& in : inputs_) in.holding = false;
+  aligning_ = 0;
+  aligned_inputs_ = 0;
+}
+
 Task::Slice Task::run_slice(int64_t now_us) {
   if (finished_) return Slice::kFinished;
   exchanges_.set_now(now_us);
@@ -58,14 +133,22 @@ Task::Slice Task::run_slice(int64_t now_us) {
   }
   bool progress = false;
   detail::Operator* head = ops_.front().get();
+  if (coordinator_ != nullptr) notify_completed();
   if (source_ != nullptr) {
     for (int i = 0; i < kSourceBatchesPerSlice; ++i) {
+      if (coordinator_ != nullptr && coordinator_->trigger_id() > last_barrier_) {
+        checkpoint(coordinator_->trigger_id(), 0);
+        progress = true;
+        if (exchanges_.blocked()) break;
+      }
       detail::SourceState state;
       detail::attribute_errors(head->info(), [&] { state = source_->poll(now_us); });
       source_idle_ = state == detail::SourceState::kIdle;
       if (state == detail::SourceState::kIdle) break;
       progress = true;
       if (state == detail::SourceState::kEnd) {
+        // Barriers can no longer pass this source: no more checkpoints until the final one.
+        if (coordinator_ != nullptr) coordinator_->stop_triggering();
         detail::attribute_errors(head->info(), [&] { head->on_end(); });
         ended_ = true;
         break;
@@ -79,7 +162,7 @@ Task::Slice Task::run_slice(int64_t now_us) {
       Input& in = inputs_[next_input_];
       next_input_ = next_input_ + 1 == inputs_.size() ? 0 : next_input_ + 1;
       Envelope e;
-      if (in.ended || !in.channel->try_pop(e)) {
+      if (in.ended || in.holding || !in.channel->try_pop(e)) {
         ++empty_in_row;
         continue;
       }
@@ -118,15 +201,9 @@ void Task::handle(Input& in, const Envelope& e) {
       in.watermark = std::max(in.watermark, e.value);
       advance_watermark();
       break;
-    case Envelope::Kind::kBarrier: {
-      // Carried, not yet aligned: forwarded once every open input has delivered it.
-      int& seen = barriers_[static_cast<uint64_t>(e.value)];
-      if (++seen == open_inputs_) {
-        barriers_.erase(static_cast<uint64_t>(e.value));
-        detail::attribute_errors(head->info(), [&] { head->on_barrier(e.value); });
-      }
+    case Envelope::Kind::kBarrier:
+      on_barrier(in, static_cast<uint64_t>(e.value));
       break;
-    }
     case Envelope::Kind::kEnd: {
       in.ended = true;
       --open_inputs_;
@@ -137,6 +214,12 @@ void Task::handle(Input& in, const Envelope& e) {
         detail::attribute_errors(head->info(), [&] { head->on_input_end(in.port); });
       }
       end_input();
+      // The inputs still open may all have delivered the barrier being aligned.
+      if (aligning_ != 0 && !ended_ && aligned_inputs_ >= open_inputs_) {
+        const uint64_t id = aligning_;
+        release_inputs();
+        checkpoint(id, monotonic_us() - align_start_us_);
+      }
       break;
     }
   }
@@ -190,9 +273,13 @@ bool Task::has_work(int64_t now_us) {
   if (ended_) return true;
   if (now_us >= exchanges_.flush_deadline()) return true;
   if (now_us >= next_timer_us()) return true;
-  if (source_ != nullptr) return !source_idle_ || now_us >= source_->next_poll_us();
+  if (coordinator_ != nullptr && coordinator_->completed_id() > notified_) return true;
+  if (source_ != nullptr) {
+    if (coordinator_ != nullptr && coordinator_->trigger_id() > last_barrier_) return true;
+    return !source_idle_ || now_us >= source_->next_poll_us();
+  }
   for (Input& in : inputs_) {
-    if (!in.ended && !in.channel->empty()) return true;
+    if (!in.ended && !in.holding && !in.channel->empty()) return true;
   }
   return false;
 }

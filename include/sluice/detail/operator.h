@@ -32,6 +32,7 @@ struct OperatorInfo {
   int parallelism = 1;
   int max_parallelism = 128;
   size_t batch_size = 1024;
+  bool checkpointing = false;  // the job takes checkpoints: transactional sinks commit on them
   std::string display() const {
     return "'" + name + "' (subtask " + std::to_string(subtask + 1) + "/" +
            std::to_string(parallelism) + ")";

@@ -6,6 +6,7 @@
 // a filter compacts times with rows, a flat_map gives each output row its input row's time.
 #pragma once
 
+#include <concepts>
 #include <span>
 #include <type_traits>
 #include <utility>
@@ -283,13 +284,29 @@ class WatermarkOperator final : public Operator {
   Timestamp emitted_ = kMinTimestamp;
 };
 
+// A sink with two-phase commit (sluice/connectors/part_file_sink.h): pre_commit at a barrier,
+// commit once that checkpoint is complete, recover from the state it pre-committed.
+template <typename S>
+concept TransactionalSink = requires(S& s, uint64_t id, std::vector<char>& state,
+                                     const std::vector<std::vector<char>>& states) {
+  s.pre_commit(id, state);
+  s.commit(id);
+  { s.recover(states, 1) } -> std::same_as<Status>;
+};
+
 // Hands batches to a sink object, one copy per subtask (see sluice/stream.h for the concept).
 template <typename T, typename S>
 class SinkOperator final : public Operator {
  public:
   explicit SinkOperator(S sink) : sink_(std::move(sink)) {}
   void open() override {
-    if constexpr (requires(S & s, const OperatorInfo& i) { s.open(i.subtask, i.parallelism); }) {
+    if constexpr (requires(S & s, const OperatorInfo& i) {
+                    s.open(i.subtask, i.parallelism, i.checkpointing);
+                  }) {
+      sink_.open(info_.subtask, info_.parallelism, info_.checkpointing);
+    } else if constexpr (requires(S & s, const OperatorInfo& i) {
+                           s.open(i.subtask, i.parallelism);
+                         }) {
       sink_.open(info_.subtask, info_.parallelism);
     }
   }
@@ -299,6 +316,21 @@ class SinkOperator final : public Operator {
   }
   void on_end() override {
     if constexpr (requires(S & s) { s.finish(); }) sink_.finish();
+  }
+
+  bool has_state() const override { return TransactionalSink<S>; }
+  void snapshot_state(uint64_t checkpoint_id, OperatorSnapshot& out) override {
+    if constexpr (TransactionalSink<S>) sink_.pre_commit(checkpoint_id, out.operator_state);
+  }
+  Status restore_state(const OperatorRestore& in) override {
+    if constexpr (TransactionalSink<S>) {
+      Status s = sink_.recover(in.operator_states, in.old_parallelism);
+      if (!s.is_ok()) return Status(s.code(), "operator " + info_.display() + ": " + s.message());
+    }
+    return Status::ok();
+  }
+  void notify_checkpoint_complete(uint64_t checkpoint_id) override {
+    if constexpr (TransactionalSink<S>) sink_.commit(checkpoint_id);
   }
 
  private:
