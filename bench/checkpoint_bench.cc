@@ -95,8 +95,8 @@ Run large_state(uint64_t events, uint64_t keys) {
 
 int main(int argc, char** argv) {
   using namespace sluice::bench;
-  const uint64_t events = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 40'000'000;
-  const int repetitions = argc > 2 ? std::atoi(argv[2]) : 3;
+  const uint64_t events = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 200'000'000;
+  const int repetitions = argc > 2 ? std::atoi(argv[2]) : 2;
   std::printf("checkpoint_bench: keyed windows, %llu events, parallelism 2, 2 workers\n",
               static_cast<unsigned long long>(events));
   double best_off = 1e30, best_on = 1e30;
