@@ -46,6 +46,20 @@ struct JobOptions {
   // Each operator subtask works in its own directory under it, removed when the job ends.
   std::string state_dir;
 
+  // Checkpoints (docs/checkpoints.md): taken every `checkpoint_interval_us` (0: never) into
+  // `checkpoint_dir`. A job started with a `checkpoint_dir` that holds a complete checkpoint
+  // resumes from the latest one by itself. The newest `checkpoint_retain` are kept; one that is
+  // not complete after `checkpoint_timeout_us` is abandoned.
+  int64_t checkpoint_interval_us = 0;
+  std::string checkpoint_dir;
+  int checkpoint_retain = 3;
+  int64_t checkpoint_timeout_us = 60'000'000;
+  // After an operator failure the job restarts in-process from the latest checkpoint, at most
+  // `restart_attempts` times, waiting `restart_backoff_us` before the first restart and twice as
+  // long before each next one (at most a minute).
+  int restart_attempts = 0;
+  int64_t restart_backoff_us = 1'000'000;
+
   // Sets one option by its key, as `--set key=value` on a command line or `SET key = 'value';` in
   // SQL give it: "parallelism" = "4", "batch.flush_delay" = "2ms". Not OK, with a message that
   // names the key and what was expected, for an unknown key or a malformed value; the options are
@@ -81,6 +95,17 @@ struct JobStats {
   // batch, never per row); backpressure keeps it at or below `channel_capacity`.
   size_t max_queue_depth = 0;
   double seconds = 0;
+  // Checkpoints of the run (all attempts): completed, failed (abandoned or not written), the
+  // longest pause a task took for one (alignment + synchronous part), the checkpoint the last
+  // attempt resumed from (0: none), and in-process restarts after failures.
+  uint64_t checkpoints_completed = 0;
+  uint64_t checkpoints_failed = 0;
+  int64_t checkpoint_max_pause_us = 0;
+  int64_t checkpoint_max_sync_us = 0;       // the longest synchronous part alone
+  int64_t checkpoint_last_duration_us = 0;  // trigger to manifest in place, last periodic one
+  uint64_t checkpoint_last_bytes = 0;       // stored (compressed), last periodic one
+  uint64_t restored_from = 0;
+  int restarts = 0;
 };
 
 }  // namespace sluice

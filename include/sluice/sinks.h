@@ -65,4 +65,5 @@ Count<T> count(std::atomic<uint64_t>* out) {
 
 }  // namespace sluice::sinks
 
+#include "sluice/connectors/part_file_sink.h"
 #include "sluice/connectors/text_sinks.h"

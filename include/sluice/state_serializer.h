@@ -18,8 +18,10 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace sluice {
@@ -31,9 +33,7 @@ class StateReader;
 // same architecture; a portable format is the checkpoint layer's business).
 template <typename T, typename Enable = void>
 struct StateSerializer {
-  static_assert(std::is_trivially_copyable_v<T>,
-                "keyed state: this type is neither trivially copyable nor std::string; "
-                "specialise sluice::StateSerializer<T> (see sluice/state_serializer.h)");
+  static constexpr bool kPrimary = true;  // specialisations leave this out
   static void write(StateWriter& w, const T& value);
   static void read(StateReader& r, T& value);
 };
@@ -94,12 +94,20 @@ class StateReader {
   bool failed_ = false;
 };
 
+// The check sits in the functions, not the class, so that kSerializable<T> below can look at the
+// class of any T.
+#define SLUICE_REQUIRE_TRIVIALLY_COPYABLE(T)                                             \
+  static_assert(std::is_trivially_copyable_v<T>,                                         \
+                "keyed state: this type is neither trivially copyable nor std::string; " \
+                "specialise sluice::StateSerializer<T> (see sluice/state_serializer.h)")
 template <typename T, typename Enable>
 void StateSerializer<T, Enable>::write(StateWriter& w, const T& value) {
+  SLUICE_REQUIRE_TRIVIALLY_COPYABLE(T);
   w.write_bytes(&value, sizeof(T));
 }
 template <typename T, typename Enable>
 void StateSerializer<T, Enable>::read(StateReader& r, T& value) {
+  SLUICE_REQUIRE_TRIVIALLY_COPYABLE(T);
   r.read_bytes(&value, sizeof(T));
 }
 
@@ -122,5 +130,65 @@ struct StateSerializer<std::string> {
     r.read_bytes(s.data(), n);
   }
 };
+
+// Containers of serializable types.
+template <typename T>
+struct StateSerializer<std::vector<T>> {
+  static void write(StateWriter& w, const std::vector<T>& v) {
+    w.write(static_cast<uint64_t>(v.size()));
+    for (const T& x : v) w.write(x);
+  }
+  static void read(StateReader& r, std::vector<T>& v) {
+    const uint64_t n = r.read<uint64_t>();
+    v.clear();
+    if (n > r.remaining()) {  // every element takes at least a byte: n is corrupt
+      r.fail();
+      return;
+    }
+    v.resize(n);
+    for (T& x : v) r.read(x);
+  }
+};
+template <typename A, typename B>
+struct StateSerializer<std::pair<A, B>> {
+  static void write(StateWriter& w, const std::pair<A, B>& p) {
+    w.write(p.first);
+    w.write(p.second);
+  }
+  static void read(StateReader& r, std::pair<A, B>& p) {
+    r.read(p.first);
+    r.read(p.second);
+  }
+};
+template <typename T>
+struct StateSerializer<std::optional<T>> {
+  static void write(StateWriter& w, const std::optional<T>& v) {
+    w.write(static_cast<uint8_t>(v.has_value()));
+    if (v) w.write(*v);
+  }
+  static void read(StateReader& r, std::optional<T>& v) {
+    if (r.read<uint8_t>() == 0) {
+      v.reset();
+      return;
+    }
+    v.emplace();
+    r.read(*v);
+  }
+};
+
+// Whether values of T can go into a snapshot: a specialisation of StateSerializer exists, or T is
+// trivially copyable. Operators whose state holds other types still run, but fail a checkpoint
+// with a message naming the type's problem.
+template <typename T>
+inline constexpr bool kSerializable = !requires {
+  StateSerializer<T>::kPrimary;
+}
+|| std::is_trivially_copyable_v<T>;
+template <typename T>
+inline constexpr bool kSerializable<std::vector<T>> = kSerializable<T>;
+template <typename T>
+inline constexpr bool kSerializable<std::optional<T>> = kSerializable<T>;
+template <typename A, typename B>
+inline constexpr bool kSerializable<std::pair<A, B>> = kSerializable<A>&& kSerializable<B>;
 
 }  // namespace sluice

@@ -82,6 +82,35 @@ Status apply_flush_delay(JobOptions& o, std::string_view key, std::string_view v
   return Status::ok();
 }
 
+// A duration field of at least MinUs; with MinUs 0, "off" also means 0.
+template <auto Field, int64_t MinUs>
+Status apply_duration(JobOptions& o, std::string_view key, std::string_view value) {
+  if (value == "off" && MinUs == 0) {
+    o.*Field = 0;
+    return Status::ok();
+  }
+  Result<int64_t> v = parse_duration_us(value);
+  if (!v || *v < MinUs) {
+    return expected(key,
+                    MinUs == 0 ? "a duration such as '1s' or '500ms', or 'off'"
+                               : "a positive duration such as '1s' or '500ms'",
+                    value);
+  }
+  o.*Field = *v;
+  return Status::ok();
+}
+
+template <auto Field>
+std::string print_duration(const JobOptions& o) {
+  return format_duration_us(o.*Field);
+}
+
+Status apply_checkpoint_dir(JobOptions& o, std::string_view key, std::string_view value) {
+  if (value.empty()) return expected(key, "a directory path", value);
+  o.checkpoint_dir = std::string(value);
+  return Status::ok();
+}
+
 Status apply_handle_signals(JobOptions& o, std::string_view key, std::string_view value) {
   Result<bool> v = parse_boolean(key, value);
   if (!v) return v.status();
@@ -186,6 +215,27 @@ const OptionEntry kOptions[] = {
     {{"state.dir", "text", "working directory of the rocksdb state backend (default: temporary)"},
      apply_state_dir,
      [](const JobOptions& o) { return o.effective_state_dir(); }},
+    {{"checkpoint.interval", "duration", "time between checkpoints; 'off' (the default) for none"},
+     apply_duration<&JobOptions::checkpoint_interval_us, 0>,
+     [](const JobOptions& o) {
+       return o.checkpoint_interval_us == 0 ? std::string("off")
+                                            : format_duration_us(o.checkpoint_interval_us);
+     }},
+    {{"checkpoint.dir", "text", "directory of checkpoints; a job started on one resumes from it"},
+     apply_checkpoint_dir,
+     [](const JobOptions& o) { return o.checkpoint_dir; }},
+    {{"checkpoint.retain", "integer", "complete checkpoints kept"},
+     apply_integer<&JobOptions::checkpoint_retain, 1, 1000>,
+     print_integer<&JobOptions::checkpoint_retain>},
+    {{"checkpoint.timeout", "duration", "a checkpoint not complete by then is abandoned"},
+     apply_duration<&JobOptions::checkpoint_timeout_us, 1>,
+     print_duration<&JobOptions::checkpoint_timeout_us>},
+    {{"restart.attempts", "integer", "in-process restarts from the latest checkpoint on failure"},
+     apply_integer<&JobOptions::restart_attempts, 0, 1000000>,
+     print_integer<&JobOptions::restart_attempts>},
+    {{"restart.backoff", "duration", "wait before the first restart; doubles for each next one"},
+     apply_duration<&JobOptions::restart_backoff_us, 0>,
+     print_duration<&JobOptions::restart_backoff_us>},
 };
 
 size_t edit_distance(std::string_view a, std::string_view b) {

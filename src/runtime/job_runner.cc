@@ -1,9 +1,14 @@
 #include "runtime/job_runner.h"
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <map>
+#include <optional>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "runtime/channel.h"
 #include "runtime/channel_set_impl.h"
@@ -135,8 +140,8 @@ Status JobRunner::build() {
       for (int n : chains[c]) {
         const detail::NodeSpec& spec = graph_.node(n);
         std::unique_ptr<detail::Operator> op = spec.make_operator();
-        op->set_info(
-            detail::OperatorInfo{spec.name, s, par, options_.max_parallelism, options_.batch_size});
+        op->set_info(detail::OperatorInfo{spec.name, s, par, options_.max_parallelism,
+                                          options_.batch_size, !options_.checkpoint_dir.empty()});
         if (p.metrics != nullptr) op->set_metrics(metrics_.operators[n].subtasks[s]);
         op->set_state_config(
             detail::StateConfig{options_.state_backend, options_.effective_state_dir()});
@@ -225,6 +230,7 @@ Status JobRunner::build() {
       tasks_.push_back(
           std::make_unique<Task>(std::move(p.ops), std::move(p.outputs), std::move(group)));
       tasks_.back()->set_metrics(p.metrics, head);
+      tasks_.back()->set_layout(chains[c], static_cast<int>(s));
       task_of[c].push_back(tasks_.back().get());
     }
   }
@@ -293,32 +299,125 @@ void JobRunner::describe(const std::vector<std::vector<int>>& chains,
 
 Status JobRunner::run() {
   if (graph_.node_count() == 0) return Status::invalid_argument("the job has no operators");
+  if (options_.checkpoint_interval_us > 0 && options_.checkpoint_dir.empty()) {
+    return Status::invalid_argument(
+        "job option 'checkpoint.interval' needs 'checkpoint.dir': where should checkpoints go?");
+  }
+  SignalScope signals(options_.handle_signals);
+  int64_t wait_us = options_.restart_backoff_us;
+  for (int attempt = 0;; ++attempt) {
+    bool restartable = false;
+    Status s = run_once(&restartable);
+    stats_.checkpoints_completed += figures_.completed;
+    stats_.checkpoints_failed += figures_.failed;
+    stats_.checkpoint_max_pause_us =
+        std::max(stats_.checkpoint_max_pause_us, figures_.max_pause_us);
+    stats_.checkpoint_max_sync_us = std::max(stats_.checkpoint_max_sync_us, figures_.max_sync_us);
+    if (figures_.last_bytes > 0) {
+      stats_.checkpoint_last_bytes = figures_.last_bytes;
+      stats_.checkpoint_last_duration_us = figures_.last_duration_us;
+    }
+    figures_ = {};
+    if (s.is_ok() || !restartable || attempt >= options_.restart_attempts) return s;
+    ++stats_.restarts;
+    std::fprintf(stderr, "sluice: %s\nsluice: restarting (%d of %d) in %lld ms\n",
+                 s.message().c_str(), attempt + 1, options_.restart_attempts,
+                 static_cast<long long>(wait_us / 1000));
+    if (!backoff(wait_us)) return Status::cancelled("job cancelled");
+    wait_us = std::min<int64_t>(wait_us * 2, 60'000'000);
+  }
+}
+
+bool JobRunner::backoff(int64_t us) {
+  const int64_t until = monotonic_us() + us;
+  while (monotonic_us() < until) {
+    if (options_.handle_signals && g_signal.load() != 0) cancel_requested_ = true;
+    if (cancel_requested_) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(20, us / 1000 + 1)));
+  }
+  return true;
+}
+
+Status JobRunner::run_once(bool* restartable) {
+  pool_.reset();
+  coordinator_.reset();
+  tasks_.clear();
+  channels_.clear();
   SLUICE_RETURN_IF_ERROR(build());
-  if (observer_ == nullptr) return run_tasks();
+  std::optional<checkpoint::LoadedCheckpoint> restored;
+  if (!options_.checkpoint_dir.empty()) {
+    checkpoint::CheckpointStorage storage(options_.checkpoint_dir);
+    SLUICE_RETURN_IF_ERROR(storage.prepare());
+    std::vector<std::string> warnings;
+    restored = storage.load_latest(&warnings);
+    for (const std::string& w : warnings) std::fprintf(stderr, "sluice: warning: %s\n", w.c_str());
+    std::vector<checkpoint::NodeLayout> nodes;
+    for (int n = 0; n < graph_.node_count(); ++n) {
+      nodes.push_back({n, graph_.node(n).name, graph_.node(n).parallelism});
+    }
+    checkpoint::CheckpointConfig config{options_.checkpoint_interval_us, options_.checkpoint_dir,
+                                        static_cast<size_t>(options_.checkpoint_retain),
+                                        options_.checkpoint_timeout_us};
+    coordinator_ = std::make_unique<checkpoint::CheckpointCoordinator>(
+        config, options_.max_parallelism, std::move(nodes), static_cast<int>(tasks_.size()),
+        restored ? restored->id + 1 : 1);
+    for (auto& t : tasks_) t->set_coordinator(coordinator_.get());
+  }
+  if (observer_ == nullptr) return run_tasks(restored, restartable);
   metrics_.start_wall_ms = wall_clock_ms();
   observer_->job_started(metrics_);
-  Status status = run_tasks();
+  Status status = run_tasks(restored, restartable);
   if (status.code() == StatusCode::kFailed) observer_->error("operator", status.message());
   observer_->job_finished(status);
   return status;
 }
 
-Status JobRunner::run_tasks() {
+Status JobRunner::run_tasks(const std::optional<checkpoint::LoadedCheckpoint>& restored,
+                            bool* restartable) {
   const int64_t start = monotonic_us();
   try {
     for (auto& t : tasks_) t->open();
   } catch (const std::exception& e) {
     return Status::failed(e.what());
   }
+  stats_.restored_from = restored ? restored->id : 0;
+  if (restored) {
+    std::fprintf(stderr, "sluice: resuming from checkpoint %llu (%s)\n",
+                 static_cast<unsigned long long>(restored->id), restored->dir.c_str());
+    SLUICE_RETURN_IF_ERROR(restore(*restored));
+  }
   pool_ = std::make_unique<WorkerPool>(options_.workers);
   std::vector<Task*> order;
   for (auto& t : tasks_) order.push_back(t.get());
-  SignalScope signals(options_.handle_signals);
   pool_->start(order);
+  uint64_t completed = coordinator_ ? coordinator_->completed_id() : 0;
+  checkpoint::CheckpointFigures reported;
   while (!pool_->all_finished() && !pool_->cancelled()) {
-    pool_->wait_for(20);
+    pool_->wait_for(coordinator_ ? 5 : 20);
     if (options_.handle_signals && g_signal.load() != 0) cancel_requested_ = true;
     if (cancel_requested_) pool_->cancel();
+    if (coordinator_ == nullptr) continue;
+    // A trigger or a completed checkpoint wakes every task: sources inject barriers, sinks commit.
+    bool wake = coordinator_->tick(monotonic_us());
+    if (coordinator_->completed_id() != completed) {
+      completed = coordinator_->completed_id();
+      wake = true;
+    }
+    if (wake) {
+      for (auto& t : tasks_) t->notify();
+    }
+    if (observer_ != nullptr) {
+      const checkpoint::CheckpointFigures f = coordinator_->figures();
+      if (f.completed != reported.completed) {
+        observer_->checkpoint_completed(f.last_id, f.last_duration_us, f.last_alignment_us,
+                                        f.last_bytes);
+      }
+      if (f.failed != reported.failed) {
+        observer_->checkpoint_failed(0, f.last_failure);
+        observer_->error("checkpoint", f.last_failure);
+      }
+      reported = f;
+    }
   }
   pool_->join();
   stats_.seconds = static_cast<double>(monotonic_us() - start) / 1e6;
@@ -327,13 +426,75 @@ Status JobRunner::run_tasks() {
     stats_.max_queue_depth = std::max(stats_.max_queue_depth, c->max_depth());
   }
   std::string failure = pool_->failure();
-  if (!failure.empty()) return Status::failed(failure);
+  if (coordinator_) figures_ = coordinator_->figures();
+  if (!failure.empty()) {
+    *restartable = true;
+    return Status::failed(failure);
+  }
   if (cancel_requested_ && !pool_->all_finished()) return Status::cancelled("job cancelled");
   try {
+    SLUICE_RETURN_IF_ERROR(finish_checkpoints());
     for (auto& t : tasks_) t->close();
   } catch (const std::exception& e) {
     return Status::failed(e.what());
   }
+  return Status::ok();
+}
+
+Status JobRunner::restore(const checkpoint::LoadedCheckpoint& cp) {
+  if (cp.max_parallelism != options_.max_parallelism) {
+    return Status::invalid_argument(fmt::format(
+        "checkpoint {} was taken with max_parallelism {}; the job has {} (key groups are fixed "
+        "for the life of a job)",
+        cp.dir, cp.max_parallelism, options_.max_parallelism));
+  }
+  for (auto& t : tasks_) {
+    for (size_t i = 0; i < t->op_count(); ++i) {
+      const int node = t->nodes()[i];
+      auto it = cp.nodes.find(node);
+      if (it == cp.nodes.end()) continue;
+      const detail::NodeSpec& spec = graph_.node(node);
+      if (it->second.name != spec.name) {
+        return Status::invalid_argument(fmt::format(
+            "checkpoint {} does not match this job: operator {} is '{}' there and '{}' here",
+            cp.dir, node, it->second.name, spec.name));
+      }
+      detail::OperatorRestore in;
+      in.checkpoint_id = cp.id;
+      in.old_parallelism = it->second.parallelism;
+      in.operator_states = it->second.operator_states;
+      const detail::KeyGroupRange range =
+          detail::key_group_range(t->subtask(), spec.parallelism, options_.max_parallelism);
+      for (const auto& [g, bytes] : it->second.key_groups) {
+        if (range.contains(g)) in.key_groups.push_back({g, bytes});
+      }
+      Status s;
+      try {
+        s = t->op(i).restore_state(in);
+      } catch (const std::exception& e) {
+        s = Status::failed(std::string("operator ") + t->op(i).info().display() + ": " + e.what());
+      }
+      if (!s.is_ok()) {
+        return Status(s.code(), "restoring checkpoint " + cp.dir + ": " + s.message());
+      }
+    }
+  }
+  return Status::ok();
+}
+
+// The final checkpoint of a finished job: every input at its end, the sinks' last transactions
+// pending; once it is in place the sinks commit. A restart from it replays nothing.
+Status JobRunner::finish_checkpoints() {
+  if (coordinator_ == nullptr) return Status::ok();
+  const uint64_t id = coordinator_->final_id();
+  std::vector<checkpoint::SubtaskState> states;
+  for (auto& t : tasks_) {
+    for (auto& s : t->snapshot_chain(id)) states.push_back(std::move(s));
+  }
+  Result<uint64_t> written = coordinator_->write_final(id, std::move(states));
+  figures_ = coordinator_->figures();
+  if (!written) return written.status();
+  for (auto& t : tasks_) t->notify_complete(id);
   return Status::ok();
 }
 

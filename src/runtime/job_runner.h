@@ -6,6 +6,12 @@
 // upstream has no other consumer, and chaining was not disabled on it. A forward edge between
 // operators of different parallelism is executed as a rebalance.
 //
+// Checkpoints (with `checkpoint_dir` set): the runner resumes from the latest complete checkpoint
+// there, runs a coordinator that triggers one every `checkpoint_interval_us`, and after a job
+// that finished writes a final checkpoint (the end of every input, the sinks' last transactions)
+// and lets the sinks commit. After an operator failure it restarts the job in-process from the
+// latest checkpoint, up to `restart_attempts` times with a doubling backoff.
+//
 // Thread-safety: one run at a time per runner; cancel() from any thread (e.g. a signal watcher).
 #pragma once
 
@@ -14,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "checkpoint/checkpoint_coordinator.h"
 #include "runtime/job_metrics.h"
 #include "runtime/job_observer.h"
 #include "sluice/detail/graph.h"
@@ -37,13 +44,21 @@ class JobRunner {
   Status run();
   void cancel();
   const JobStats& stats() const { return stats_; }
+  // Figures of the last run's checkpoints (zeros without checkpointing).
+  checkpoint::CheckpointFigures checkpoint_figures() const { return figures_; }
 
   // Whether `node` runs in the same task as its single upstream node.
   static bool chained(const detail::LogicalGraph& graph, int node);
 
  private:
   Status build();
-  Status run_tasks();
+  // One attempt; `restartable` tells whether a failure came from running operators.
+  Status run_once(bool* restartable);
+  Status restore(const checkpoint::LoadedCheckpoint& cp);
+  Status finish_checkpoints();
+  // Sleeps `us` unless the job is cancelled meanwhile; false when it was.
+  bool backoff(int64_t us);
+  Status run_tasks(const std::optional<checkpoint::LoadedCheckpoint>& restored, bool* restartable);
   // The shape of the job and the metrics of operators and tasks (with an observer).
   void describe(const std::vector<std::vector<int>>& chains, const std::vector<int>& chain_of);
 
@@ -54,6 +69,8 @@ class JobRunner {
   std::vector<std::unique_ptr<Channel>> channels_;
   std::vector<std::unique_ptr<Task>> tasks_;
   std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<checkpoint::CheckpointCoordinator> coordinator_;
+  checkpoint::CheckpointFigures figures_;
   std::atomic<bool> cancel_requested_{false};
   std::atomic<int64_t> batches_allocated_{0};
   JobStats stats_;

@@ -57,6 +57,81 @@ void Task::close() {
 
 void Task::notify() { worker_->wake(); }
 
+void Task::set_coordinator(checkpoint::CheckpointCoordinator* coordinator) {
+  coordinator_ = coordinator;
+  if (coordinator_ != nullptr) {
+    last_barrier_ = coordinator_->trigger_id();
+    notified_ = coordinator_->completed_id();
+  }
+}
+
+std::vector<checkpoint::SubtaskState> Task::snapshot_chain(uint64_t checkpoint_id) {
+  std::vector<checkpoint::SubtaskState> states;
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    if (!ops_[i]->has_state()) continue;
+    checkpoint::SubtaskState& s = states.emplace_back();
+    s.node = i < nodes_.size() ? nodes_[i] : 0;
+    s.subtask = subtask_;
+    detail::attribute_errors(ops_[i]->info(),
+                             [&] { ops_[i]->snapshot_state(checkpoint_id, s.snapshot); });
+  }
+  return states;
+}
+
+void Task::notify_complete(uint64_t checkpoint_id) {
+  for (auto& op : ops_) {
+    detail::attribute_errors(op->info(), [&] { op->notify_checkpoint_complete(checkpoint_id); });
+  }
+}
+
+void Task::notify_completed() {
+  const uint64_t done = coordinator_->completed_id();
+  if (done <= notified_) return;
+  notified_ = done;
+  notify_complete(done);
+}
+
+void Task::checkpoint(uint64_t id, int64_t alignment_us) {
+  last_barrier_ = id;
+  const int64_t start = monotonic_us();
+  std::vector<checkpoint::SubtaskState> states;
+  std::string declined;
+  try {
+    states = snapshot_chain(id);
+  } catch (const std::exception& e) {
+    declined = e.what();  // the checkpoint fails, the job goes on
+  }
+  const int64_t sync_us = monotonic_us() - start;
+  detail::Operator* head = ops_.front().get();
+  detail::attribute_errors(head->info(), [&] { head->on_barrier(id); });
+  if (coordinator_ == nullptr) return;
+  if (declined.empty()) {
+    coordinator_->acknowledge(id, std::move(states), alignment_us, sync_us);
+  } else {
+    coordinator_->decline(id, declined);
+  }
+}
+
+void Task::on_barrier(Input& in, uint64_t id) {
+  if (id <= last_barrier_) return;  // of a checkpoint already taken or abandoned
+  if (id > aligning_) {             // a newer barrier supersedes an abandoned alignment
+    release_inputs();
+    aligning_ = id;
+    aligned_inputs_ = 0;
+    align_start_us_ = monotonic_us();
+  }
+  in.holding = true;
+  if (++aligned_inputs_ < open_inputs_) return;
+  release_inputs();
+  checkpoint(id, monotonic_us() - align_start_us_);
+}
+
+void Task::release_inputs() {
+  for (Input& in : inputs_) in.holding = false;
+  aligning_ = 0;
+  aligned_inputs_ = 0;
+}
+
 Task::Slice Task::run_slice(int64_t now_us) {
   if (finished_) return Slice::kFinished;
   if (metrics_ != nullptr) metrics_->now_us = now_us;
@@ -68,8 +143,14 @@ Task::Slice Task::run_slice(int64_t now_us) {
   }
   bool progress = false;
   detail::Operator* head = ops_.front().get();
+  if (coordinator_ != nullptr) notify_completed();
   if (source_ != nullptr) {
     for (int i = 0; i < kSourceBatchesPerSlice; ++i) {
+      if (coordinator_ != nullptr && coordinator_->trigger_id() > last_barrier_) {
+        checkpoint(coordinator_->trigger_id(), 0);
+        progress = true;
+        if (exchanges_.blocked()) break;
+      }
       detail::SourceState state;
       if (metrics_ != nullptr) metrics_->ingest_us = now_us;
       detail::attribute_errors(head->info(), [&] { state = source_->poll(now_us); });
@@ -77,6 +158,8 @@ Task::Slice Task::run_slice(int64_t now_us) {
       if (state == detail::SourceState::kIdle) break;
       progress = true;
       if (state == detail::SourceState::kEnd) {
+        // Barriers can no longer pass this source: no more checkpoints until the final one.
+        if (coordinator_ != nullptr) coordinator_->stop_triggering();
         detail::attribute_errors(head->info(), [&] { head->on_end(); });
         ended_ = true;
         break;
@@ -90,7 +173,7 @@ Task::Slice Task::run_slice(int64_t now_us) {
       Input& in = inputs_[next_input_];
       next_input_ = next_input_ + 1 == inputs_.size() ? 0 : next_input_ + 1;
       Envelope e;
-      if (in.ended || !in.channel->try_pop(e)) {
+      if (in.ended || in.holding || !in.channel->try_pop(e)) {
         ++empty_in_row;
         continue;
       }
@@ -152,15 +235,9 @@ void Task::handle(Input& in, const Envelope& e) {
       update_idleness();
       advance_watermark();  // the inputs still active may now allow more
       break;
-    case Envelope::Kind::kBarrier: {
-      // Carried, not yet aligned: forwarded once every open input has delivered it.
-      int& seen = barriers_[static_cast<uint64_t>(e.value)];
-      if (++seen == open_inputs_) {
-        barriers_.erase(static_cast<uint64_t>(e.value));
-        detail::attribute_errors(head->info(), [&] { head->on_barrier(e.value); });
-      }
+    case Envelope::Kind::kBarrier:
+      on_barrier(in, static_cast<uint64_t>(e.value));
       break;
-    }
     case Envelope::Kind::kEnd: {
       in.ended = true;
       --open_inputs_;
@@ -171,6 +248,12 @@ void Task::handle(Input& in, const Envelope& e) {
         detail::attribute_errors(head->info(), [&] { head->on_input_end(in.port); });
       }
       end_input();
+      // The inputs still open may all have delivered the barrier being aligned.
+      if (aligning_ != 0 && !ended_ && aligned_inputs_ >= open_inputs_) {
+        const uint64_t id = aligning_;
+        release_inputs();
+        checkpoint(id, monotonic_us() - align_start_us_);
+      }
       break;
     }
   }
@@ -249,9 +332,13 @@ bool Task::has_work(int64_t now_us) {
   if (ended_) return true;
   if (now_us >= exchanges_.flush_deadline()) return true;
   if (now_us >= next_timer_us()) return true;
-  if (source_ != nullptr) return !source_idle_ || now_us >= source_->next_poll_us();
+  if (coordinator_ != nullptr && coordinator_->completed_id() > notified_) return true;
+  if (source_ != nullptr) {
+    if (coordinator_ != nullptr && coordinator_->trigger_id() > last_barrier_) return true;
+    return !source_idle_ || now_us >= source_->next_poll_us();
+  }
   for (Input& in : inputs_) {
-    if (!in.ended && !in.channel->empty()) return true;
+    if (!in.ended && !in.holding && !in.channel->empty()) return true;
   }
   return false;
 }

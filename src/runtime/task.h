@@ -4,9 +4,16 @@
 // its end. run_slice() does a bounded amount of work and returns, so one worker thread can run
 // many tasks cooperatively. Between batches it merges watermarks (the minimum over inputs that
 // are neither ended nor idle; the merged watermark never goes back), is idle itself while every
-// open input is idle, forwards barriers once every input has delivered them, ends when every input
-// has ended, flushes partial exchange batches when the flush delay has passed, and runs the
-// operators' processing-time timers once they are due (their deadlines join the task's).
+// open input is idle, aligns checkpoint barriers, ends when every input has ended, flushes partial
+// exchange batches when the flush delay has passed, and runs the operators' processing-time timers
+// once they are due (their deadlines join the task's).
+//
+// Checkpoints (with a coordinator): a source task, between polls, answers a new trigger_id() by
+// snapshotting its chain and emitting the barrier. Any other task aligns: an input that delivered
+// barrier n is not read again until every open input has delivered n (or ended); then the chain
+// is snapshotted (the synchronous cut), the barrier goes on, the inputs are released, and the
+// snapshots go to the coordinator with the pause (alignment and synchronous part) measured.
+// Between slices a task tells its operators of completed checkpoints (sinks commit).
 //
 // A task is not runnable while an exchange holds overflow (backpressure) or while it has no input.
 // An exception from an operator ends the slice as an OperatorError; the job then fails.
@@ -18,7 +25,7 @@
 #include <memory>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "checkpoint/checkpoint_coordinator.h"
 #include "runtime/channel.h"
 #include "runtime/job_metrics.h"
 #include "sluice/detail/operator.h"
@@ -80,6 +87,23 @@ class Task {
   void open();
   void close();
 
+  // The logical node of each chained operator and this task's subtask index.
+  void set_layout(std::vector<int> nodes, int subtask) {
+    nodes_ = std::move(nodes);
+    subtask_ = subtask;
+  }
+  // Checkpointing with `coordinator` (null: none). REQUIRES: before the task runs.
+  void set_coordinator(checkpoint::CheckpointCoordinator* coordinator);
+  const std::vector<int>& nodes() const { return nodes_; }
+  int subtask() const { return subtask_; }
+  detail::Operator& op(size_t i) { return *ops_[i]; }
+  size_t op_count() const { return ops_.size(); }
+  // The synchronous cut of the chain: the snapshots of its stateful operators. Throws what an
+  // operator throws (a checkpoint it declines). REQUIRES: the task's thread, or the task stopped.
+  std::vector<checkpoint::SubtaskState> snapshot_chain(uint64_t checkpoint_id);
+  // Tells every operator that `checkpoint_id` is complete. Same REQUIRES.
+  void notify_complete(uint64_t checkpoint_id);
+
   // REQUIRES: called by the task's worker thread only.
   Slice run_slice(int64_t now_us);
   // Adds a slice that ran from `start_us` to `end_us` (and the gap since the previous one) to the
@@ -100,7 +124,8 @@ class Task {
     int port;
     Timestamp watermark = kMinTimestamp;
     bool ended = false;
-    bool idle = false;  // left out of the watermark until its producer is active again
+    bool idle = false;     // left out of the watermark until its producer is active again
+    bool holding = false;  // delivered the barrier being aligned; not read until it completes
   };
 
   void handle(Input& in, const Envelope& e);
@@ -108,6 +133,11 @@ class Task {
   // Tells the chain when every open input has turned idle, or one has become active again.
   void update_idleness();
   void end_input();
+  void on_barrier(Input& in, uint64_t checkpoint_id);
+  void release_inputs();
+  // The cut and the barrier of checkpoint `id`, then the acknowledgement.
+  void checkpoint(uint64_t id, int64_t alignment_us);
+  void notify_completed();
   // Runs the due processing-time timers of the chain's operators; whether any ran.
   bool fire_processing_timers(int64_t now_us);
   // The earliest processing-time timer of the chain's operators (monotonic µs).
@@ -121,8 +151,15 @@ class Task {
   size_t next_input_ = 0;
   int open_inputs_ = 0;
   Timestamp watermark_ = kMinTimestamp;
-  bool idle_ = false;                            // every open input is idle, and the chain was told
-  absl::flat_hash_map<uint64_t, int> barriers_;  // checkpoint id -> inputs that delivered it
+  bool idle_ = false;  // every open input is idle, and the chain was told
+  checkpoint::CheckpointCoordinator* coordinator_ = nullptr;
+  std::vector<int> nodes_;  // the logical node of each operator of the chain
+  int subtask_ = 0;
+  uint64_t aligning_ = 0;   // the checkpoint whose barrier is being aligned; 0: none
+  int aligned_inputs_ = 0;  // open inputs that delivered it
+  int64_t align_start_us_ = 0;
+  uint64_t last_barrier_ = 0;  // the newest checkpoint this task has taken part in
+  uint64_t notified_ = 0;      // the newest completed checkpoint told to the operators
   bool source_idle_ = false;
   bool ended_ = false;     // on_end() ran: the end is in the exchanges, perhaps in overflow
   bool finished_ = false;  // ended and every overflow drained

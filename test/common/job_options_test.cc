@@ -27,6 +27,7 @@ TEST(JobOptions, EveryKeyRoundTripsThroughGet) {
   JobOptions o;
   for (const JobOptionInfo& info : job_option_keys()) {
     std::string value = o.get(info.key);
+    if (info.kind == "text" && value.empty()) continue;  // unset by default (checkpoint.dir)
     ASSERT_FALSE(value.empty()) << info.key;
     JobOptions copy;
     EXPECT_TRUE(copy.set(info.key, value)) << info.key << " = " << value;
@@ -48,6 +49,36 @@ TEST(JobOptions, BadValuesNameTheKeyAndWhatWasExpected) {
   s = o.set("handle_signals", "maybe");
   EXPECT_EQ(s.message(), "job option 'handle_signals': expected true or false, got 'maybe'");
   EXPECT_EQ(o.parallelism, 1);  // a failed set leaves the options as they were
+}
+
+TEST(JobOptions, CheckpointAndRestartKeys) {
+  JobOptions o;
+  EXPECT_EQ(o.get("checkpoint.interval"), "off");
+  ASSERT_TRUE(o.set("checkpoint.interval", "1s"));
+  ASSERT_TRUE(o.set("checkpoint.dir", "/tmp/job-7"));
+  ASSERT_TRUE(o.set("checkpoint.retain", "5"));
+  ASSERT_TRUE(o.set("checkpoint.timeout", "30s"));
+  ASSERT_TRUE(o.set("restart.attempts", "3"));
+  ASSERT_TRUE(o.set("restart.backoff", "250ms"));
+  EXPECT_EQ(o.checkpoint_interval_us, 1'000'000);
+  EXPECT_EQ(o.checkpoint_dir, "/tmp/job-7");
+  EXPECT_EQ(o.checkpoint_retain, 5);
+  EXPECT_EQ(o.checkpoint_timeout_us, 30'000'000);
+  EXPECT_EQ(o.restart_attempts, 3);
+  EXPECT_EQ(o.restart_backoff_us, 250'000);
+  EXPECT_EQ(o.get("checkpoint.interval"), "1s");
+  ASSERT_TRUE(o.set("checkpoint.interval", "off"));
+  EXPECT_EQ(o.checkpoint_interval_us, 0);
+  EXPECT_EQ(o.set("checkpoint.interval", "often").message(),
+            "job option 'checkpoint.interval': expected a duration such as '1s' or '500ms', or "
+            "'off', got 'often'");
+  EXPECT_EQ(o.set("checkpoint.timeout", "0s").message(),
+            "job option 'checkpoint.timeout': expected a positive duration such as '1s' or "
+            "'500ms', got '0s'");
+  EXPECT_EQ(o.set("checkpoint.retain", "0").message(),
+            "job option 'checkpoint.retain': expected an integer from 1 to 1000, got '0'");
+  EXPECT_EQ(o.set("checkpoint.dir", "").message(),
+            "job option 'checkpoint.dir': expected a directory path, got ''");
 }
 
 TEST(JobOptions, UnknownKeysSuggestTheNearestOne) {

@@ -6,6 +6,7 @@
 // Thread-safety: one task drives an instance.
 #pragma once
 
+#include <stdexcept>
 #include <type_traits>
 
 #include "sluice/detail/held_rows.h"
@@ -64,8 +65,41 @@ class BroadcastProcessOperator final : public Operator {
     end_outputs();
   }
 
-  // The rules state: the same on every subtask once every rule has arrived; a snapshot takes one
-  // copy and a restore gives it to every subtask.
+  // Checkpoints: the rules state as operator-wide state of every subtask; a restore gives the copy
+  // of old subtask 0 to every subtask, whatever the parallelism. Declined while events are held
+  // for the rules input (rules_first).
+  bool has_state() const override { return true; }
+  void snapshot_state(uint64_t, OperatorSnapshot& out) override {
+    if (holding_) {
+      throw std::runtime_error(
+          "a checkpoint cannot be taken while events wait for the rules input to end");
+    }
+    if constexpr (kSerializable<State>) {
+      StateWriter(&out.operator_state).write(state_);
+    } else {
+      throw std::runtime_error(
+          "the broadcast state type cannot be checkpointed: specialise "
+          "sluice::StateSerializer<T> (see sluice/state_serializer.h)");
+    }
+  }
+  Status restore_state(const OperatorRestore& in) override {
+    if constexpr (kSerializable<State>) {
+      if (in.operator_states.empty() || in.operator_states[0].empty()) return Status::ok();
+      StateReader r(in.operator_states[0]);
+      r.read(state_);
+      if (r.failed() || !r.at_end()) {
+        return Status::invalid_argument("operator " + info_.display() +
+                                        ": truncated or malformed rules state");
+      }
+      return Status::ok();
+    } else {
+      (void)in;
+      return Status::invalid_argument("operator " + info_.display() +
+                                      ": its state type cannot be restored");
+    }
+  }
+
+  // The rules state: the same on every subtask once every rule has arrived.
   const State& rules_state() const { return state_; }
   State& rules_state() { return state_; }
 

@@ -55,11 +55,22 @@ class GeneratorSource final : public SourceOperator {
 
   int64_t next_poll_us() const override { return next_poll_us_; }
 
+  // The position is the next index; a restore resumes there (pacing restarts from the restore).
+  bool has_state() const override { return true; }
+  void snapshot_state(uint64_t, OperatorSnapshot& out) override {
+    StateWriter(&out.operator_state).write(next_);
+    out.offsets = "next index " + std::to_string(next_);
+  }
+  Status restore_state(const OperatorRestore& in) override {
+    return read_own_state(in, info_.subtask, info_.parallelism, info_.display(),
+                          [&](StateReader& r) { r.read(next_); });
+  }
+
  private:
   F fn_;
   uint64_t count_;
   double rate_;
-  uint64_t next_ = 0;
+  uint64_t next_ = 0;  // checkpointed
   uint64_t stride_ = 1;
   uint64_t made_ = 0;
   int64_t start_us_ = -1;

@@ -67,6 +67,15 @@ class IntervalJoinOperator final : public Operator {
     end_outputs();
   }
 
+  bool has_state() const override { return true; }
+  void snapshot_state(uint64_t, OperatorSnapshot& out) override {
+    snapshot_entries(state_.snapshot(info_.max_parallelism), out);
+  }
+  Status restore_state(const OperatorRestore& in) override {
+    return restore_entries<typename State::KeyEntry>(
+        in, info_.display(), [&](const auto& group) { state_.restore(group); });
+  }
+
   // The join state, for snapshots and tests.
   const State& state() const { return state_; }
   State& state() { return state_; }

@@ -43,6 +43,7 @@ class IntervalJoinState {
     std::vector<TimedRow<L>> left;
     std::vector<TimedRow<R>> right;
     friend bool operator==(const KeyEntry&, const KeyEntry&) = default;
+    auto fields() { return std::tie(key, left, right); }
   };
 
   // REQUIRES: lower <= upper.

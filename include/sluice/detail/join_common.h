@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "sluice/detail/batch.h"
@@ -37,6 +39,26 @@ struct TimedRow {
   friend bool operator==(const TimedRow&, const TimedRow&) = default;
 };
 
+}  // namespace sluice::detail
+
+namespace sluice {
+template <typename Row>
+struct StateSerializer<detail::TimedRow<Row>> {
+  static void write(StateWriter& w, const detail::TimedRow<Row>& t) {
+    w.write(t.time);
+    w.write(t.row);
+  }
+  static void read(StateReader& r, detail::TimedRow<Row>& t) {
+    r.read(t.time);
+    r.read(t.row);
+  }
+};
+template <typename Row>
+inline constexpr bool kSerializable<detail::TimedRow<Row>> = kSerializable<Row>;
+}  // namespace sluice
+
+namespace sluice::detail {
+
 // The state of the keys of one key group, as a snapshot stores it. Join states export their
 // contents as a list of these and import them back, so a restore can hand each subtask exactly
 // the key groups it owns at the new parallelism.
@@ -45,6 +67,68 @@ struct KeyGroupSnapshot {
   int key_group = 0;
   std::vector<Entry> entries;
 };
+
+// The fields of a snapshot entry, for writing and reading them in order: the entry's own
+// fields() (the join states' entry structs), or a pair's two members.
+template <typename Entry>
+auto entry_fields(Entry& e) {
+  if constexpr (requires { e.fields(); }) {
+    return e.fields();
+  } else {
+    return std::tie(e.first, e.second);
+  }
+}
+
+template <typename Fields>
+struct AllSerializable;
+template <typename... F>
+struct AllSerializable<std::tuple<F&...>> {
+  static constexpr bool value = (kSerializable<std::decay_t<F>> && ...);
+};
+template <typename Entry>
+inline constexpr bool kSerializableEntry =
+    AllSerializable<decltype(entry_fields(std::declval<Entry&>()))>::value;
+
+// Writes a join state's snapshot into `out`: per key group, its entries to the end of the stream.
+template <typename Entry>
+void snapshot_entries(const std::vector<KeyGroupSnapshot<Entry>>& groups, OperatorSnapshot& out) {
+  if constexpr (kSerializableEntry<Entry>) {
+    for (const KeyGroupSnapshot<Entry>& g : groups) {
+      KeyGroupState& state = out.key_groups.emplace_back();
+      state.key_group = g.key_group;
+      StateWriter w(&state.bytes);
+      for (const Entry& e : g.entries) {
+        std::apply([&](auto&... f) { (w.write(f), ...); }, entry_fields(const_cast<Entry&>(e)));
+      }
+    }
+  } else {
+    (void)groups;
+    (void)out;
+    throw std::runtime_error(
+        "the join's key or row types cannot be checkpointed: specialise "
+        "sluice::StateSerializer<T> (see sluice/state_serializer.h)");
+  }
+}
+
+// Reads what snapshot_entries() wrote and hands each key group to `restore(group)`.
+template <typename Entry, typename Restore>
+Status restore_entries(const OperatorRestore& in, const std::string& op, Restore&& restore) {
+  if constexpr (kSerializableEntry<Entry>) {
+    return read_key_groups(in, op, [&](int g, StateReader& r) {
+      KeyGroupSnapshot<Entry> group{g, {}};
+      while (!r.at_end() && !r.failed()) {
+        Entry& e = group.entries.emplace_back();
+        std::apply([&](auto&... f) { (r.read(f), ...); }, entry_fields(e));
+      }
+      if (!r.failed()) restore(group);
+      return Status::ok();
+    });
+  } else {
+    (void)in;
+    (void)restore;
+    return Status::invalid_argument("operator " + op + ": its state type cannot be restored");
+  }
+}
 
 // Joined rows waiting to go downstream: appended one at a time, sent a batch at a time.
 template <typename Out>

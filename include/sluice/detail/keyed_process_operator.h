@@ -9,8 +9,8 @@
 // next_timer_us() has passed), both between batches; each such pass, and each batch, ends with a
 // bounded incremental cleanup of expired state and empty keys.
 //
-// Checkpointed (once checkpoints land): backend_ (state and timers). Not checkpointed: the
-// buffers, the watermark (re-established by the inputs), the processing clock.
+// Checkpointed: backend_ (state and timers, per key group in the backend's format). Not
+// checkpointed: the buffers, the watermark (re-established by the inputs), the processing clock.
 //
 // Thread-safety: driven by its task's thread.
 #pragma once
@@ -120,6 +120,25 @@ class KeyedProcessOperator final : public Operator {
     if constexpr (kHasClose<F>) {
       if (runtime_ != nullptr) fn_.close(*runtime_);
     }
+  }
+
+  bool has_state() const override { return true; }
+  void snapshot_state(uint64_t, OperatorSnapshot& out) override {
+    std::vector<bool> present(static_cast<size_t>(info_.max_parallelism));
+    backend_->keys().for_each([&](const K& key, uint32_t) {
+      present[static_cast<size_t>(key_group_of(hash_key(key), info_.max_parallelism))] = true;
+    });
+    for (int g = 0; g < info_.max_parallelism; ++g) {
+      if (!present[static_cast<size_t>(g)]) continue;
+      KeyGroupState& state = out.key_groups.emplace_back();
+      state.key_group = g;
+      StateWriter w(&state.bytes);
+      backend_->snapshot(g, w);
+    }
+  }
+  Status restore_state(const OperatorRestore& in) override {
+    return read_key_groups(in, info_.display(),
+                           [&](int g, StateReader& r) { return backend_->restore(g, r); });
   }
 
   // For tests and tools: the state of this subtask.

@@ -83,6 +83,21 @@ class LookupJoinOperator final : public Operator {
     end_outputs();
   }
 
+  // Checkpoints: the table per key group. Declined while events are held for the table input
+  // (table_first), which a bounded table input ends before the first barrier can pass.
+  bool has_state() const override { return true; }
+  void snapshot_state(uint64_t, OperatorSnapshot& out) override {
+    if (holding_) {
+      throw std::runtime_error(
+          "a checkpoint cannot be taken while events wait for the table input to end");
+    }
+    snapshot_entries(table_.snapshot(info_.max_parallelism), out);
+  }
+  Status restore_state(const OperatorRestore& in) override {
+    return restore_entries<typename Table::Entry>(
+        in, info_.display(), [&](const auto& group) { table_.restore(group); });
+  }
+
   const Table& table() const { return table_; }
   Table& table() { return table_; }
 
@@ -116,8 +131,8 @@ class LookupJoinOperator final : public Operator {
   LookupJoinOptions options_;
   // ---- checkpointed ----
   Table table_;
-  HeldRows<E> held_;  // events waiting for the table (table_first)
   // ---- not checkpointed ----
+  HeldRows<E> held_;  // events waiting for the table (table_first); no checkpoint meanwhile
   bool holding_;
   Timestamp held_watermark_ = kMinTimestamp;
   bool held_idle_ = false;

@@ -25,6 +25,7 @@
 
 #include "sluice/detail/batch.h"
 #include "sluice/detail/operator_metrics.h"
+#include "sluice/detail/operator_snapshot.h"
 #include "sluice/options.h"
 #include "sluice/time.h"
 
@@ -37,6 +38,7 @@ struct OperatorInfo {
   int parallelism = 1;
   int max_parallelism = 128;
   size_t batch_size = 1024;
+  bool checkpointing = false;  // the job takes checkpoints: transactional sinks commit on them
   std::string display() const {
     return "'" + name + "' (subtask " + std::to_string(subtask + 1) + "/" +
            std::to_string(parallelism) + ")";
@@ -154,6 +156,26 @@ class Operator {
   virtual int64_t next_timer_us() const { return INT64_MAX; }
   virtual void on_processing_time(int64_t now_us) { (void)now_us; }
   virtual void close() {}
+
+  // ---- checkpoints (see detail/operator_snapshot.h) ----
+  // Whether the operator has state to checkpoint (sources: their position; sinks: their pending
+  // transaction). Stateless operators contribute nothing.
+  virtual bool has_state() const { return false; }
+  // The synchronous cut of checkpoint `checkpoint_id`, between batches, before the barrier goes
+  // on. A transactional sink pre-commits here: what it wrote since the previous barrier becomes
+  // a pending transaction of this checkpoint.
+  virtual void snapshot_state(uint64_t checkpoint_id, OperatorSnapshot& out) {
+    (void)checkpoint_id;
+    (void)out;
+  }
+  // Called after open() and before any input when the job resumes from a checkpoint.
+  virtual Status restore_state(const OperatorRestore& in) {
+    (void)in;
+    return Status::ok();
+  }
+  // Checkpoint `checkpoint_id` is complete (its manifest is in place): a transactional sink
+  // commits the transactions of that checkpoint and of earlier ones. Called between batches.
+  virtual void notify_checkpoint_complete(uint64_t checkpoint_id) { (void)checkpoint_id; }
 
  protected:
   void end_outputs() {

@@ -6,9 +6,11 @@
 // a filter compacts times with rows, a flat_map gives each output row its input row's time.
 #pragma once
 
+#include <concepts>
 #include <span>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "sluice/detail/operator.h"
@@ -184,10 +186,18 @@ class KeyedReduceOperator final : public Operator {
     out_->emit(batch);
   }
 
+  bool has_state() const override { return true; }
+  void snapshot_state(uint64_t, OperatorSnapshot& out) override {
+    snapshot_keyed_map(state_, info_.max_parallelism, out);
+  }
+  Status restore_state(const OperatorRestore& in) override {
+    return restore_keyed_map(state_, in, info_.display());
+  }
+
  private:
   KeyFn key_fn_;
   F fn_;
-  absl::flat_hash_map<Key, T> state_;  // checkpointed (once checkpoints land)
+  absl::flat_hash_map<Key, T> state_;  // checkpointed
 };
 
 // Running aggregate per key: `add(acc, row)` folds a row into the key's accumulator and
@@ -219,13 +229,31 @@ class KeyedAggregateOperator final : public Operator {
     out_batch_.clear();
   }
 
+  bool has_state() const override { return true; }
+  void snapshot_state(uint64_t, OperatorSnapshot& out) override {
+    snapshot_keyed_map(state_, info_.max_parallelism, out);
+  }
+  Status restore_state(const OperatorRestore& in) override {
+    return restore_keyed_map(state_, in, info_.display());
+  }
+
  private:
   KeyFn key_fn_;
   Acc init_;
   AddFn add_;
   ResultFn result_;
-  absl::flat_hash_map<Key, Acc> state_;  // checkpointed (once checkpoints land)
+  absl::flat_hash_map<Key, Acc> state_;  // checkpointed
   Batch<Out> out_batch_;
+};
+
+// A sink with two-phase commit (sluice/connectors/part_file_sink.h): pre_commit at a barrier,
+// commit once that checkpoint is complete, recover from the state it pre-committed.
+template <typename S>
+concept TransactionalSink = requires(S& s, uint64_t id, std::vector<char>& state,
+                                     const std::vector<std::vector<char>>& states) {
+  s.pre_commit(id, state);
+  s.commit(id);
+  { s.recover(states, 1) } -> std::same_as<Status>;
 };
 
 // Hands batches to a sink object, one copy per subtask (see sluice/stream.h for the concept).
@@ -234,7 +262,13 @@ class SinkOperator final : public Operator {
  public:
   explicit SinkOperator(S sink) : sink_(std::move(sink)) {}
   void open() override {
-    if constexpr (requires(S & s, const OperatorInfo& i) { s.open(i.subtask, i.parallelism); }) {
+    if constexpr (requires(S & s, const OperatorInfo& i) {
+                    s.open(i.subtask, i.parallelism, i.checkpointing);
+                  }) {
+      sink_.open(info_.subtask, info_.parallelism, info_.checkpointing);
+    } else if constexpr (requires(S & s, const OperatorInfo& i) {
+                           s.open(i.subtask, i.parallelism);
+                         }) {
       sink_.open(info_.subtask, info_.parallelism);
     }
   }
@@ -244,6 +278,21 @@ class SinkOperator final : public Operator {
   }
   void on_end() override {
     if constexpr (requires(S & s) { s.finish(); }) sink_.finish();
+  }
+
+  bool has_state() const override { return TransactionalSink<S>; }
+  void snapshot_state(uint64_t checkpoint_id, OperatorSnapshot& out) override {
+    if constexpr (TransactionalSink<S>) sink_.pre_commit(checkpoint_id, out.operator_state);
+  }
+  Status restore_state(const OperatorRestore& in) override {
+    if constexpr (TransactionalSink<S>) {
+      Status s = sink_.recover(in.operator_states, in.old_parallelism);
+      if (!s.is_ok()) return Status(s.code(), "operator " + info_.display() + ": " + s.message());
+    }
+    return Status::ok();
+  }
+  void notify_checkpoint_complete(uint64_t checkpoint_id) override {
+    if constexpr (TransactionalSink<S>) sink_.commit(checkpoint_id);
   }
 
  private:

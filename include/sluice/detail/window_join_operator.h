@@ -61,6 +61,15 @@ class WindowJoinOperator final : public Operator {
     end_outputs();
   }
 
+  bool has_state() const override { return true; }
+  void snapshot_state(uint64_t, OperatorSnapshot& out) override {
+    snapshot_entries(state_.snapshot(info_.max_parallelism), out);
+  }
+  Status restore_state(const OperatorRestore& in) override {
+    return restore_entries<typename State::WindowEntry>(
+        in, info_.display(), [&](const auto& group) { state_.restore(group); });
+  }
+
   const State& state() const { return state_; }
   State& state() { return state_; }
 

@@ -44,6 +44,7 @@ class WindowJoinState {
     std::vector<L> left;
     std::vector<R> right;
     friend bool operator==(const WindowEntry&, const WindowEntry&) = default;
+    auto fields() { return std::tie(key, start, left, right); }
   };
 
   // REQUIRES: size > 0.

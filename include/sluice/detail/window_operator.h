@@ -130,6 +130,69 @@ class WindowOperator final : public Operator {
     end_outputs();
   }
 
+  // Checkpoints: the watermark of the window state as operator-wide state, the entries (key,
+  // window, accumulator, and for count windows the row count) per key group. A restore at another
+  // parallelism takes the lowest old watermark: a window that some old subtask had fired and
+  // another had not may then fire again.
+  bool has_state() const override { return true; }
+  void snapshot_state(uint64_t, OperatorSnapshot& out) override {
+    if constexpr (kSerializable<Key> && kSerializable<Acc>) {
+      StateWriter(&out.operator_state).write(state_.watermark());
+      KeyGroupWriter groups(info_.max_parallelism);
+      state_.for_each_entry(info_.max_parallelism, [&](int g, const Key& key, const Window& w,
+                                                       const Acc& acc, auto... rows) {
+        StateWriter& to = groups.group(g);
+        to.write(key);
+        to.write(w.start);
+        to.write(w.end);
+        to.write(acc);
+        (to.write(static_cast<int64_t>(rows)), ...);
+      });
+      groups.finish(out);
+    } else {
+      (void)out;
+      throw std::runtime_error(
+          "the window's key or accumulator type cannot be checkpointed: specialise "
+          "sluice::StateSerializer<T> (see sluice/state_serializer.h)");
+    }
+  }
+  Status restore_state(const OperatorRestore& in) override {
+    if constexpr (kSerializable<Key> && kSerializable<Acc>) {
+      const bool same = in.old_parallelism == info_.parallelism;
+      Timestamp wm = kMaxTimestamp;
+      for (size_t i = 0; i < in.operator_states.size(); ++i) {
+        if ((same && static_cast<int>(i) != info_.subtask) || in.operator_states[i].empty()) {
+          continue;
+        }
+        StateReader r(in.operator_states[i]);
+        wm = std::min(wm, r.read<Timestamp>());
+      }
+      if (wm != kMaxTimestamp) state_.restore_watermark(wm);
+      return read_key_groups(in, info_.display(), [&](int, StateReader& r) {
+        while (!r.at_end() && !r.failed()) {
+          Key key{};
+          Window w;
+          Acc acc = state_.agg().create();
+          r.read(key);
+          r.read(w.start);
+          r.read(w.end);
+          r.read(acc);
+          if constexpr (kIsCountWindows<State>) {
+            const int64_t rows = r.read<int64_t>();
+            if (!r.failed()) state_.restore_entry(key, w, acc, rows);
+          } else {
+            if (!r.failed()) state_.restore_entry(key, w, acc);
+          }
+        }
+        return Status::ok();
+      });
+    } else {
+      (void)in;
+      return Status::invalid_argument("operator " + info_.display() +
+                                      ": its state type cannot be restored");
+    }
+  }
+
   // For snapshots and tests: the window state and this subtask's counters.
   State& state() { return state_; }
   const State& state() const { return state_; }

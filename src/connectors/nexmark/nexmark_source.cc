@@ -111,6 +111,16 @@ class NexmarkSource final : public detail::SourceOperator {
 
   int64_t next_poll_us() const override { return next_poll_us_; }
 
+  bool has_state() const override { return true; }
+  void snapshot_state(uint64_t, detail::OperatorSnapshot& out) override {
+    StateWriter(&out.operator_state).write(next_);
+    out.offsets = "next event number " + std::to_string(next_);
+  }
+  Status restore_state(const detail::OperatorRestore& in) override {
+    return detail::read_own_state(in, info_.subtask, info_.parallelism, info_.display(),
+                                  [&](StateReader& r) { r.read(next_); });
+  }
+
  private:
   NexmarkOptions options_;
   std::shared_ptr<StartTime> start_;

@@ -1,0 +1,162 @@
+#include "checkpoint/checkpoint_coordinator.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include <fmt/format.h>
+
+namespace sluice::checkpoint {
+namespace {
+// The runtime's scheduling clock (steady_clock in µs), which tick() is given.
+int64_t monotonic_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+CheckpointCoordinator::CheckpointCoordinator(CheckpointConfig config, int max_parallelism,
+                                             std::vector<NodeLayout> nodes, int tasks,
+                                             uint64_t first_id)
+    : config_(std::move(config)),
+      max_parallelism_(max_parallelism),
+      nodes_(std::move(nodes)),
+      tasks_(tasks),
+      storage_(config_.dir),
+      next_id_(first_id) {
+  trigger_.store(first_id - 1);
+  completed_.store(first_id - 1);
+  writer_ = std::thread([this] { writer_loop(); });
+}
+
+CheckpointCoordinator::~CheckpointCoordinator() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    shutdown_ = true;
+  }
+  cv_.notify_all();
+  writer_.join();
+}
+
+bool CheckpointCoordinator::tick(int64_t now_us) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (last_trigger_us_ == 0) last_trigger_us_ = now_us;
+  if (aligning_ && now_us - pending_.started_us > config_.timeout_us) {
+    fail(pending_.id, "timed out after " + std::to_string(config_.timeout_us / 1000) + " ms");
+  }
+  if (aligning_ || stopped_ || config_.interval_us <= 0 || to_write_.size() > 1) return false;
+  if (now_us - last_trigger_us_ < config_.interval_us) return false;
+  last_trigger_us_ = now_us;
+  pending_ = Pending{};
+  pending_.id = next_id_++;
+  pending_.started_us = now_us;
+  aligning_ = true;
+  trigger_.store(pending_.id, std::memory_order_release);
+  return true;
+}
+
+void CheckpointCoordinator::stop_triggering() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  stopped_ = true;
+  if (aligning_) fail(pending_.id, "the job is finishing");
+}
+
+void CheckpointCoordinator::fail(uint64_t id, const std::string& reason) {
+  aligning_ = false;
+  pending_ = Pending{};
+  ++figures_.failed;
+  figures_.last_failure = fmt::format("checkpoint {} abandoned: {}", id, reason);
+  std::fprintf(stderr, "sluice: %s\n", figures_.last_failure.c_str());
+}
+
+void CheckpointCoordinator::acknowledge(uint64_t id, std::vector<SubtaskState> states,
+                                        int64_t alignment_us, int64_t sync_us) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!aligning_ || id != pending_.id) return;  // abandoned meanwhile
+  for (SubtaskState& s : states) pending_.states.push_back(std::move(s));
+  pending_.alignment_us = std::max(pending_.alignment_us, alignment_us);
+  pending_.sync_us = std::max(pending_.sync_us, sync_us);
+  figures_.max_pause_us = std::max(figures_.max_pause_us, alignment_us + sync_us);
+  figures_.max_sync_us = std::max(figures_.max_sync_us, sync_us);
+  if (++pending_.acks < tasks_) return;
+  aligning_ = false;
+  to_write_.push_back(std::move(pending_));
+  pending_ = Pending{};
+  cv_.notify_all();
+}
+
+void CheckpointCoordinator::decline(uint64_t id, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (aligning_ && id == pending_.id) fail(id, reason);
+}
+
+void CheckpointCoordinator::write(Pending p) {
+  Result<uint64_t> bytes = storage_.write(p.id, max_parallelism_, nodes_, p.states);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!bytes) {
+    ++figures_.failed;
+    figures_.last_failure =
+        fmt::format("checkpoint {} not written: {}", p.id, bytes.status().message());
+    std::fprintf(stderr, "sluice: %s\n", figures_.last_failure.c_str());
+    return;
+  }
+  storage_.retain(config_.retain);
+  ++figures_.completed;
+  figures_.last_id = p.id;
+  if (p.acks > 0) {  // periodic (the final checkpoint is written after the job, without pause)
+    figures_.last_duration_us = monotonic_us() - p.started_us;
+    figures_.last_alignment_us = p.alignment_us;
+    figures_.last_sync_us = p.sync_us;
+    figures_.last_bytes = *bytes;
+  }
+  completed_.store(p.id, std::memory_order_release);
+}
+
+void CheckpointCoordinator::writer_loop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    cv_.wait(lock, [&] { return shutdown_ || !to_write_.empty(); });
+    if (to_write_.empty()) return;
+    Pending p = std::move(to_write_.front());
+    to_write_.pop_front();
+    writing_ = true;
+    lock.unlock();
+    write(std::move(p));
+    lock.lock();
+    writing_ = false;
+    cv_.notify_all();
+  }
+}
+
+void CheckpointCoordinator::drain() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  cv_.wait(lock, [&] { return to_write_.empty() && !writing_; });
+}
+
+uint64_t CheckpointCoordinator::final_id() {
+  drain();
+  std::lock_guard<std::mutex> lock(mutex_);
+  stopped_ = true;
+  aligning_ = false;
+  return next_id_++;
+}
+
+Result<uint64_t> CheckpointCoordinator::write_final(uint64_t id, std::vector<SubtaskState> states) {
+  Pending p;
+  p.id = id;
+  p.started_us = monotonic_us();
+  p.states = std::move(states);
+  write(std::move(p));
+  if (completed_id() != id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return Status::failed(figures_.last_failure);
+  }
+  return id;
+}
+
+CheckpointFigures CheckpointCoordinator::figures() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return figures_;
+}
+
+}  // namespace sluice::checkpoint

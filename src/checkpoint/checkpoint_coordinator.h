@@ -1,0 +1,121 @@
+// CheckpointCoordinator: triggers checkpoints, collects the subtasks' acknowledgements, and
+// completes a checkpoint in the background once every task has acknowledged it.
+//
+// Protocol (asynchronous barrier snapshotting): the job runner calls tick() from its control
+// loop; every `interval` it raises trigger_id(), which source tasks read between polls and answer
+// by snapshotting their chain and emitting the barrier. Every other task aligns the barrier across
+// its inputs, snapshots its chain and forwards it. Each task then acknowledges with its
+// operators' snapshots and its pause (alignment, synchronous part). When all tasks have, a writer
+// thread compresses and writes the state files and renames the manifest into place; only then
+// does completed_id() advance, which tasks read between batches to let transactional sinks
+// commit. One checkpoint is in alignment at a time; a checkpoint that a task declines or that
+// times out is abandoned, counted and reported, and the job goes on.
+//
+// Thread-safety: tick()/figures() on the control thread, acknowledge()/decline() and the two ids
+// from task threads; everything shared is under mutex_ or atomic.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "checkpoint/checkpoint_storage.h"
+
+namespace sluice::checkpoint {
+
+struct CheckpointConfig {
+  int64_t interval_us = 0;  // 0: no periodic checkpoints
+  std::string dir;
+  size_t retain = 3;
+  int64_t timeout_us = 60'000'000;
+};
+
+// The figures a metrics layer publishes; one consistent copy from figures().
+struct CheckpointFigures {
+  uint64_t completed = 0;
+  uint64_t failed = 0;  // declined, timed out, or not written
+  uint64_t last_id = 0;
+  // Of the last periodic checkpoint:
+  int64_t last_duration_us = 0;   // trigger to manifest in place
+  int64_t last_alignment_us = 0;  // the longest alignment of any task
+  int64_t last_sync_us = 0;       // the longest synchronous part of any task
+  int64_t max_pause_us = 0;       // alignment + synchronous part, the worst of the run
+  int64_t max_sync_us = 0;        // the synchronous part alone, the worst of the run
+  uint64_t last_bytes = 0;        // stored, compressed, manifest included
+  std::string last_failure;
+};
+
+class CheckpointCoordinator {
+ public:
+  CheckpointCoordinator(CheckpointConfig config, int max_parallelism, std::vector<NodeLayout> nodes,
+                        int tasks, uint64_t first_id);
+  ~CheckpointCoordinator();
+  CheckpointCoordinator(const CheckpointCoordinator&) = delete;
+  CheckpointCoordinator& operator=(const CheckpointCoordinator&) = delete;
+
+  CheckpointStorage& storage() { return storage_; }
+
+  // Control thread: triggers a checkpoint when the interval has passed and none is aligning;
+  // abandons one that has timed out. Whether a new checkpoint was triggered.
+  bool tick(int64_t now_us);
+  // No more triggers (a task has finished: barriers could no longer pass it).
+  void stop_triggering();
+
+  // Task threads.
+  uint64_t trigger_id() const { return trigger_.load(std::memory_order_acquire); }
+  uint64_t completed_id() const { return completed_.load(std::memory_order_acquire); }
+  void acknowledge(uint64_t id, std::vector<SubtaskState> states, int64_t alignment_us,
+                   int64_t sync_us);
+  void decline(uint64_t id, const std::string& reason);
+
+  // After every task finished: stops triggers, waits for the writer and reserves the id of the
+  // final checkpoint, which write_final() then writes synchronously (the end of the input, the
+  // sinks' last transactions).
+  uint64_t final_id();
+  Result<uint64_t> write_final(uint64_t id, std::vector<SubtaskState> states);
+  // Waits until the background writer is idle.
+  void drain();
+
+  CheckpointFigures figures() const;
+
+ private:
+  struct Pending {
+    uint64_t id = 0;
+    int64_t started_us = 0;
+    int acks = 0;
+    std::vector<SubtaskState> states;
+    int64_t alignment_us = 0;
+    int64_t sync_us = 0;
+  };
+  void writer_loop();
+  void fail(uint64_t id, const std::string& reason);  // REQUIRES: mutex_ held
+  void write(Pending p);
+
+  CheckpointConfig config_;
+  int max_parallelism_;
+  std::vector<NodeLayout> nodes_;
+  int tasks_;
+  CheckpointStorage storage_;
+  std::atomic<uint64_t> trigger_{0};
+  std::atomic<uint64_t> completed_{0};
+
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  uint64_t next_id_;              // guarded by mutex_
+  bool aligning_ = false;         // guarded by mutex_
+  bool stopped_ = false;          // guarded by mutex_
+  bool shutdown_ = false;         // guarded by mutex_
+  bool writing_ = false;          // guarded by mutex_
+  int64_t last_trigger_us_ = 0;   // guarded by mutex_
+  Pending pending_;               // guarded by mutex_
+  std::deque<Pending> to_write_;  // guarded by mutex_
+  CheckpointFigures figures_;     // guarded by mutex_
+  std::thread writer_;
+};
+
+}  // namespace sluice::checkpoint

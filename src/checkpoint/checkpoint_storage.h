@@ -1,0 +1,93 @@
+// CheckpointStorage: checkpoints as directories on the local filesystem (see docs/checkpoints.md
+// for the format).
+//
+// A checkpoint is written file by file (zstd-compressed, fsynced), then its MANIFEST is written
+// under a temporary name, fsynced and renamed into place, and the directory is fsynced: a
+// checkpoint without a MANIFEST never counts. Loading walks the checkpoints from the newest,
+// verifies the manifest's own checksum and every file's size and checksum, and skips a corrupt or
+// partial one for the previous complete one, with a warning naming it and the reason.
+//
+// Thread-safety: one writer thread; load() before the job starts. A write-failure hook lets tests
+// inject the errors of a full disk.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sluice/detail/operator_snapshot.h"
+#include "sluice/status.h"
+
+namespace sluice::checkpoint {
+
+inline constexpr int kFormatVersion = 1;
+
+// One operator (node of the logical graph) as the checkpoint records it.
+struct NodeLayout {
+  int node = 0;
+  std::string name;
+  int parallelism = 1;
+};
+
+// What one operator subtask contributed.
+struct SubtaskState {
+  int node = 0;
+  int subtask = 0;
+  detail::OperatorSnapshot snapshot;
+};
+
+// The state of one node in a loaded checkpoint.
+struct NodeState {
+  std::string name;
+  int parallelism = 1;
+  std::vector<std::vector<char>> operator_states;  // by subtask
+  std::map<int, std::vector<char>> key_groups;
+  std::vector<std::string> offsets;  // by subtask, readable
+};
+
+struct LoadedCheckpoint {
+  uint64_t id = 0;
+  std::string dir;
+  int max_parallelism = 128;
+  std::map<int, NodeState> nodes;
+};
+
+class CheckpointStorage {
+ public:
+  explicit CheckpointStorage(std::string dir) : dir_(std::move(dir)) {}
+
+  const std::string& dir() const { return dir_; }
+  // Creates the directory (and its parents) when missing.
+  Status prepare() const;
+  // Writes checkpoint `id` and renames its manifest into place. Returns the bytes stored. On
+  // failure the partial directory is removed.
+  Result<uint64_t> write(uint64_t id, int max_parallelism, const std::vector<NodeLayout>& nodes,
+                         std::vector<SubtaskState>& states);
+  // The newest complete, intact checkpoint; nullopt when there is none. Each skipped checkpoint
+  // adds a line to `warnings`.
+  std::optional<LoadedCheckpoint> load_latest(std::vector<std::string>* warnings) const;
+  // Keeps the newest `keep` complete checkpoints and deletes the rest, and any directory of an
+  // abandoned checkpoint older than the newest complete one.
+  void retain(size_t keep) const;
+  // Ids of the directories that hold a MANIFEST, ascending.
+  std::vector<uint64_t> complete_ids() const;
+  std::string path_of(uint64_t id) const;
+
+  // Tests: called before each file is written; a non-OK status fails that write like an I/O
+  // error would.
+  void set_fault_injector(std::function<Status(const std::string& path)> fn) {
+    fault_ = std::move(fn);
+  }
+
+ private:
+  Result<std::optional<LoadedCheckpoint>> load(uint64_t id) const;
+  Status write_file(const std::string& path, std::string_view data) const;
+
+  std::string dir_;
+  std::function<Status(const std::string&)> fault_;
+};
+
+}  // namespace sluice::checkpoint

@@ -1,0 +1,169 @@
+// PartFiles: the part files of a sink subtask; the API is in sluice/connectors/part_file_sink.h.
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "sluice/connectors/part_file_sink.h"
+#include "sluice/state_serializer.h"
+
+namespace sluice::detail {
+namespace {
+
+void check(const Status& s) {
+  if (!s.is_ok()) throw std::runtime_error(s.message());
+}
+
+void fsync_dir(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  (void)::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+PartFiles::PartFiles(std::string dir, std::string extension, sinks::Delivery delivery)
+    : dir_(std::move(dir)), extension_(std::move(extension)), delivery_(delivery) {}
+
+PartFiles::~PartFiles() = default;
+
+std::string PartFiles::part_name(int subtask, uint64_t seq, bool in_progress) const {
+  return in_progress ? fmt::format("{}/.part-{}-{}.{}.inprogress", dir_, subtask, seq, extension_)
+                     : fmt::format("{}/part-{}-{}.{}", dir_, subtask, seq, extension_);
+}
+
+void PartFiles::open(int subtask, int parallelism, bool checkpointing) {
+  subtask_ = subtask;
+  parallelism_ = parallelism;
+  checkpointing_ = checkpointing;
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) throw std::runtime_error(fmt::format("cannot create '{}': {}", dir_, ec.message()));
+}
+
+std::string& PartFiles::buffer() {
+  if (part_ == nullptr) {
+    FileWriter::Options options;
+    options.sync_on_close = true;
+    auto writer = FileWriter::open(part_name(subtask_, next_seq_, true), options);
+    check(writer.status());
+    part_ = std::move(writer).value();
+  }
+  return part_->buffer();
+}
+
+void PartFiles::maybe_flush() { check(part_->maybe_flush()); }
+
+void PartFiles::close_part() {
+  if (part_ == nullptr) return;
+  check(part_->close());
+  part_.reset();
+}
+
+void PartFiles::publish(int subtask, uint64_t seq) {
+  const std::string from = part_name(subtask, seq, true);
+  const std::string to = part_name(subtask, seq, false);
+  if (std::rename(from.c_str(), to.c_str()) != 0) {
+    // Committed before a crash: the part is already in place (recovery commits again).
+    if (errno == ENOENT && ::access(to.c_str(), F_OK) == 0) return;
+    throw std::runtime_error(
+        fmt::format("cannot publish '{}' as '{}': {}", from, to, std::strerror(errno)));
+  }
+}
+
+void PartFiles::pre_commit(uint64_t checkpoint_id, std::vector<char>& state) {
+  if (part_ != nullptr) {
+    close_part();
+    if (delivery_ == sinks::Delivery::kAtLeastOnce) {
+      publish(subtask_, next_seq_);
+      fsync_dir(dir_);
+    } else {
+      pending_.push_back({checkpoint_id, subtask_, next_seq_});
+    }
+    ++next_seq_;
+  }
+  StateWriter w(&state);
+  w.write(next_seq_);
+  w.write(static_cast<uint64_t>(pending_.size()));
+  for (const Pending& p : pending_) {
+    w.write(p.checkpoint_id);
+    w.write(p.subtask);
+    w.write(p.seq);
+  }
+}
+
+void PartFiles::commit(uint64_t checkpoint_id) {
+  size_t done = 0;
+  while (done < pending_.size() && pending_[done].checkpoint_id <= checkpoint_id) {
+    publish(pending_[done].subtask, pending_[done].seq);
+    ++done;
+  }
+  if (done == 0) return;
+  fsync_dir(dir_);
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(done));
+}
+
+// Subtask s takes over the parts of the old subtasks o with o % parallelism == s: it commits
+// what they had pending and deletes what they wrote after the checkpoint.
+Status PartFiles::recover(const std::vector<std::vector<char>>& states, int old_parallelism) {
+  std::vector<int> owned;
+  for (int o = subtask_; o < std::max(old_parallelism, parallelism_); o += parallelism_) {
+    owned.push_back(o);
+  }
+  std::vector<std::pair<int, uint64_t>> keep;  // (subtask, seq) committed now
+  for (int o : owned) {
+    if (o >= static_cast<int>(states.size()) || states[static_cast<size_t>(o)].empty()) continue;
+    StateReader r(states[static_cast<size_t>(o)]);
+    const uint64_t next_seq = r.read<uint64_t>();
+    const uint64_t n = r.read<uint64_t>();
+    for (uint64_t i = 0; i < n && !r.failed(); ++i) {
+      Pending p{r.read<uint64_t>(), r.read<int>(), r.read<uint64_t>()};
+      if (!r.failed()) keep.emplace_back(p.subtask, p.seq);
+    }
+    if (r.failed() || !r.at_end()) {
+      return Status::invalid_argument("part file sink: truncated or malformed state");
+    }
+    if (o == subtask_) next_seq_ = next_seq;
+  }
+  try {
+    for (const auto& [s, seq] : keep) publish(s, seq);
+  } catch (const std::exception& e) {
+    return Status::io_error(e.what());
+  }
+  // In-progress parts of the owned subtasks are from after the checkpoint: the replay rewrites
+  // their rows.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    const std::string name = entry.path().filename().string();
+    int s = -1;
+    unsigned long long seq = 0;
+    if (std::sscanf(name.c_str(), ".part-%d-%llu.", &s, &seq) != 2) continue;
+    if (name.size() < 11 || name.compare(name.size() - 11, 11, ".inprogress") != 0) continue;
+    if ((s % parallelism_) != subtask_ && s >= 0) continue;
+    std::filesystem::remove(entry.path(), ec);
+  }
+  fsync_dir(dir_);
+  return Status::ok();
+}
+
+void PartFiles::finish() {
+  if (checkpointing_) {
+    // The final checkpoint pre-commits and commits the last part.
+    if (part_ != nullptr) check(part_->flush());
+    return;
+  }
+  if (part_ == nullptr) return;
+  close_part();
+  publish(subtask_, next_seq_++);
+  fsync_dir(dir_);
+}
+
+}  // namespace sluice::detail

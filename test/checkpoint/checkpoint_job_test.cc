@@ -1,0 +1,144 @@
+// Checkpoints of running jobs: barriers injected and aligned, state written while the job runs,
+// an in-process restart from the latest checkpoint after a failure, and a job started again on
+// the same directory resuming by itself.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+
+#include "checkpoint/checkpoint_storage.h"
+#include "checkpoint/test_dir.h"
+#include "sluice/sluice.h"
+
+namespace sluice {
+namespace {
+
+struct Row {
+  uint64_t key;
+  int64_t value;
+  uint64_t index;
+};
+
+constexpr uint64_t kRows = 20'000;
+Row row_of(uint64_t i) { return Row{(i * 7919) % 61, static_cast<int64_t>(i % 100) + 1, i}; }
+
+std::map<uint64_t, int64_t> expected_sums() {
+  std::map<uint64_t, int64_t> sums;
+  for (uint64_t i = 0; i < kRows; ++i) sums[row_of(i).key] += row_of(i).value;
+  return sums;
+}
+
+// Keeps the highest running sum seen per key (sums only grow), and counts rows.
+struct MaxSink {
+  struct Shared {
+    std::mutex mutex;
+    std::map<uint64_t, int64_t> max;
+    uint64_t rows = 0;
+  };
+  std::shared_ptr<Shared> shared = std::make_shared<Shared>();
+  void write(std::span<const std::pair<uint64_t, int64_t>> rows) {
+    std::lock_guard<std::mutex> lock(shared->mutex);
+    for (const auto& [k, v] : rows) shared->max[k] = std::max(shared->max[k], v);
+    shared->rows += rows.size();
+  }
+};
+
+// generator (paced) -> map (may fail once) -> key_by -> running sum -> sink.
+Status run_job(const JobOptions& options, MaxSink sink, std::atomic<bool>* fail_once,
+               JobStats* stats) {
+  Environment env(options);
+  GeneratorOptions gen;
+  gen.rate = 40'000;
+  env.generate(kRows, row_of, gen)
+      .map([fail_once](const Row& r) {
+        if (fail_once != nullptr && r.index == 12'000 && fail_once->exchange(false)) {
+          throw std::runtime_error("injected failure");
+        }
+        return r;
+      })
+      .key_by([](const Row& r) { return r.key; })
+      .aggregate(
+          int64_t{0}, [](int64_t& acc, const Row& r) { acc += r.value; },
+          [](uint64_t key, int64_t acc) { return std::pair(key, acc); })
+      .sink(sink);
+  Status s = env.execute("checkpointed sums");
+  *stats = env.stats();
+  return s;
+}
+
+JobOptions checkpointed(const std::string& dir) {
+  JobOptions o;
+  o.parallelism = 2;
+  o.workers = 2;
+  o.handle_signals = false;
+  EXPECT_TRUE(o.set("checkpoint.interval", "50ms"));
+  EXPECT_TRUE(o.set("checkpoint.dir", dir));
+  return o;
+}
+
+TEST(CheckpointJob, CheckpointsCompleteWhileTheJobRuns) {
+  testing::TempDir dir;
+  MaxSink sink;
+  JobStats stats;
+  ASSERT_TRUE(run_job(checkpointed(dir.path()), sink, nullptr, &stats));
+  EXPECT_EQ(sink.shared->max, expected_sums());
+  EXPECT_GE(stats.checkpoints_completed, 3u);  // periodic ones and the final one
+  EXPECT_EQ(stats.restored_from, 0u);
+  const auto ids = checkpoint::CheckpointStorage(dir.path()).complete_ids();
+  EXPECT_LE(ids.size(), 3u);  // checkpoint.retain
+  // The newest is the final one; ids also go to checkpoints abandoned when the input ended.
+  EXPECT_EQ(ids.back(), stats.checkpoints_completed + stats.checkpoints_failed);
+}
+
+TEST(CheckpointJob, AFailedJobRestartsFromTheLatestCheckpointWithoutCountingTwice) {
+  testing::TempDir dir;
+  JobOptions o = checkpointed(dir.path());
+  ASSERT_TRUE(o.set("restart.attempts", "2"));
+  ASSERT_TRUE(o.set("restart.backoff", "10ms"));
+  MaxSink sink;
+  std::atomic<bool> fail_once{true};
+  JobStats stats;
+  Status s = run_job(o, sink, &fail_once, &stats);
+  ASSERT_TRUE(s) << s.to_string();
+  EXPECT_FALSE(fail_once.load());
+  EXPECT_EQ(stats.restarts, 1);
+  EXPECT_GT(stats.restored_from, 0u);  // the failure came after checkpoints completed
+  EXPECT_EQ(sink.shared->max, expected_sums());
+}
+
+TEST(CheckpointJob, WithoutRestartsTheFailureEndsTheJob) {
+  testing::TempDir dir;
+  MaxSink sink;
+  std::atomic<bool> fail_once{true};
+  JobStats stats;
+  Status s = run_job(checkpointed(dir.path()), sink, &fail_once, &stats);
+  EXPECT_FALSE(s);
+  EXPECT_NE(s.message().find("injected failure"), std::string::npos) << s.to_string();
+}
+
+TEST(CheckpointJob, AJobStartedOnTheSameDirectoryResumesByItself) {
+  testing::TempDir dir;
+  JobStats stats;
+  ASSERT_TRUE(run_job(checkpointed(dir.path()), MaxSink{}, nullptr, &stats));
+  const uint64_t final_id = stats.checkpoints_completed + stats.checkpoints_failed;
+  MaxSink again;
+  ASSERT_TRUE(run_job(checkpointed(dir.path()), again, nullptr, &stats));
+  EXPECT_EQ(stats.restored_from, final_id);
+  EXPECT_EQ(again.shared->rows, 0u);  // the final checkpoint holds every input at its end
+}
+
+TEST(CheckpointJob, AnIntervalWithoutADirectoryIsAClearError) {
+  JobOptions o;
+  ASSERT_TRUE(o.set("checkpoint.interval", "1s"));
+  JobStats stats;
+  Status s = run_job(o, MaxSink{}, nullptr, &stats);
+  EXPECT_EQ(s.message(),
+            "job option 'checkpoint.interval' needs 'checkpoint.dir': where should checkpoints "
+            "go?");
+}
+
+}  // namespace
+}  // namespace sluice

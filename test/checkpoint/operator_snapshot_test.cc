@@ -1,0 +1,303 @@
+// Round trips of operator state: run an operator over the first part of a script, snapshot it,
+// restore the snapshot into fresh instances (at the same or another parallelism, each receiving
+// the key groups it owns), run the rest, and compare with one uninterrupted run.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "operators/join_test_util.h"
+#include "operators/window_test_util.h"
+#include "sluice/detail/broadcast_process_operator.h"
+#include "sluice/detail/generator_source.h"
+#include "sluice/detail/interval_join_operator.h"
+#include "sluice/detail/operators.h"
+#include "sluice/detail/session_windows.h"
+
+namespace sluice::testing {
+namespace {
+
+using detail::OperatorRestore;
+using detail::OperatorSnapshot;
+
+constexpr int kMaxParallelism = 16;
+
+// What old subtasks wrote, as the new subtask `subtask` of `parallelism` receives it.
+OperatorRestore restore_for(const std::vector<OperatorSnapshot>& old, int subtask,
+                            int parallelism) {
+  OperatorRestore in;
+  in.old_parallelism = static_cast<int>(old.size());
+  const detail::KeyGroupRange range =
+      detail::key_group_range(subtask, parallelism, kMaxParallelism);
+  for (const OperatorSnapshot& s : old) {
+    in.operator_states.push_back(s.operator_state);
+    for (const detail::KeyGroupState& g : s.key_groups) {
+      if (range.contains(g.key_group)) in.key_groups.push_back(g);
+    }
+  }
+  std::sort(in.key_groups.begin(), in.key_groups.end(),
+            [](const auto& a, const auto& b) { return a.key_group < b.key_group; });
+  return in;
+}
+
+int subtask_of(uint64_t key, int parallelism) {
+  return detail::subtask_of_key_group(detail::key_group_of(detail::hash_key(key), kMaxParallelism),
+                                      kMaxParallelism, parallelism);
+}
+
+std::vector<Step> script() {
+  std::vector<Step> steps;
+  for (int b = 0; b < 20; ++b) {
+    Step s;
+    for (int i = 0; i < 50; ++i) {
+      const int64_t t = b * 10 + i % 10;
+      s.rows.push_back(Event{static_cast<uint64_t>((b * 7 + i * 13) % 23), t, i % 5 + 1});
+    }
+    steps.push_back(s);
+    if (b % 3 == 2) steps.push_back(Step{true, b * 10 - 5, {}});
+  }
+  return steps;
+}
+
+// Runs the script on operators made by `make`, cut after step `cut` and resumed at
+// `parallelism`; returns the sorted output rows. cut < 0: no cut.
+template <typename Out>
+std::vector<Out> run(const std::function<std::unique_ptr<detail::Operator>()>& make,
+                     const std::vector<Step>& steps, int cut, int parallelism) {
+  std::vector<Out> rows;
+  auto start = [&](int subtask, int p, CollectOutput<Out>* out) {
+    std::unique_ptr<detail::Operator> op = make();
+    op->set_info(detail::OperatorInfo{"op", subtask, p, kMaxParallelism, 7});
+    op->set_output(out);
+    op->open();
+    return op;
+  };
+  auto drive = [&](detail::Operator& op, const Step& s, int subtask, int p) {
+    if (s.is_watermark) {
+      op.on_watermark(s.watermark);
+      return;
+    }
+    detail::Batch<Event> b;
+    for (const Event& e : s.rows) {
+      if (subtask_of(e.key, p) != subtask) continue;
+      b.rows.push_back(e);
+      b.times.push_back(e.time);
+    }
+    op.process(0, b);
+  };
+  CollectOutput<Out> first;
+  auto op = start(0, 1, &first);
+  const size_t stop = cut < 0 ? steps.size() : static_cast<size_t>(cut);
+  for (size_t i = 0; i < stop; ++i) drive(*op, steps[i], 0, 1);
+  rows = first.rows;
+  if (cut < 0) {
+    op->on_end();
+    rows = first.rows;
+  } else {
+    std::vector<OperatorSnapshot> old(1);
+    op->snapshot_state(1, old[0]);
+    op.reset();  // the crash
+    std::vector<CollectOutput<Out>> outs(static_cast<size_t>(parallelism));
+    for (int s = 0; s < parallelism; ++s) {
+      auto resumed = start(s, parallelism, &outs[static_cast<size_t>(s)]);
+      Status restored = resumed->restore_state(restore_for(old, s, parallelism));
+      EXPECT_TRUE(restored.is_ok()) << restored.to_string();
+      for (size_t i = stop; i < steps.size(); ++i) drive(*resumed, steps[i], s, parallelism);
+      resumed->on_end();
+      rows.insert(rows.end(), outs[static_cast<size_t>(s)].rows.begin(),
+                  outs[static_cast<size_t>(s)].rows.end());
+    }
+  }
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+template <typename Out>
+void expect_round_trips(const std::function<std::unique_ptr<detail::Operator>()>& make) {
+  const std::vector<Step> steps = script();
+  const std::vector<Out> whole = run<Out>(make, steps, -1, 1);
+  ASSERT_FALSE(whole.empty());
+  for (int cut : {0, 5, 13, static_cast<int>(steps.size())}) {
+    for (int p : {1, 2, 3}) {
+      EXPECT_EQ(run<Out>(make, steps, cut, p), whole) << "cut " << cut << ", parallelism " << p;
+    }
+  }
+}
+
+TEST(OperatorSnapshot, KeyedAggregateRestoresAtAnyParallelism) {
+  using Sum = std::pair<uint64_t, int64_t>;
+  auto key = [](const Event& e) { return e.key; };
+  auto add = [](int64_t& acc, const Event& e) { acc += e.value; };
+  auto result = [](uint64_t k, int64_t acc) { return Sum{k, acc}; };
+  expect_round_trips<Sum>([=] {
+    return std::make_unique<detail::KeyedAggregateOperator<Event, Sum, decltype(key), int64_t,
+                                                           decltype(add), decltype(result)>>(
+        key, 0, add, result);
+  });
+}
+
+TEST(OperatorSnapshot, TumblingWindowsFireOnceAcrossARestore) {
+  using Agg = detail::SumAgg<uint64_t, Event, EventValue>;
+  using State = detail::PaneWindows<uint64_t, Agg>;
+  using Op = detail::WindowOperator<Event, EventKey, State>;
+  expect_round_trips<typename Op::Out>([] {
+    return std::make_unique<Op>(EventKey{}, State(Agg{EventValue{}}, 20, 20, 0),
+                                detail::WindowConfig{});
+  });
+}
+
+TEST(OperatorSnapshot, HoppingWindowsWithLatenessRestore) {
+  using Agg = detail::CountAgg<uint64_t>;
+  using State = detail::PaneWindows<uint64_t, Agg>;
+  using Op = detail::WindowOperator<Event, EventKey, State>;
+  expect_round_trips<typename Op::Out>([] {
+    detail::WindowConfig config;
+    config.lateness = 10;
+    return std::make_unique<Op>(EventKey{}, State(Agg{}, 30, 10, 10), config);
+  });
+}
+
+TEST(OperatorSnapshot, SessionWindowsRestore) {
+  using Agg = detail::SumAgg<uint64_t, Event, EventValue>;
+  using State = detail::SessionWindows<uint64_t, Agg>;
+  using Op = detail::WindowOperator<Event, EventKey, State>;
+  expect_round_trips<typename Op::Out>([] {
+    return std::make_unique<Op>(EventKey{}, State(Agg{EventValue{}}, 4, 0), detail::WindowConfig{});
+  });
+}
+
+TEST(OperatorSnapshot, IntervalJoinRestoresAtAnyParallelism) {
+  // Both inputs get the script's rows; the left side sees them on input 0, the right on 1.
+  using Pair = std::pair<int64_t, int64_t>;
+  auto key = [](const Event& e) { return e.key; };
+  auto fn = [](const Event& l, const Event& r) { return Pair{l.time * 100 + l.value, r.time}; };
+  using Op =
+      detail::IntervalJoinOperator<Event, Event, Pair, decltype(key), decltype(key), decltype(fn)>;
+  // Wrapped so that each batch reaches both inputs.
+  class Both final : public detail::Operator {
+   public:
+    explicit Both(std::unique_ptr<Op> op) : op_(std::move(op)) {}
+    void open() override {
+      op_->set_info(info_);
+      op_->set_output(out_);
+      op_->open();
+    }
+    void process(int, detail::BatchBase& b) override {
+      op_->process(0, b);
+      op_->process(1, b);
+    }
+    void on_watermark(Timestamp w) override { op_->on_watermark(w); }
+    void on_end() override { op_->on_end(); }
+    void snapshot_state(uint64_t id, OperatorSnapshot& out) override {
+      op_->snapshot_state(id, out);
+    }
+    Status restore_state(const OperatorRestore& in) override { return op_->restore_state(in); }
+
+   private:
+    std::unique_ptr<Op> op_;
+  };
+  expect_round_trips<Pair>(
+      [=] { return std::make_unique<Both>(std::make_unique<Op>(key, key, -3, 2, fn, nullptr)); });
+}
+
+TEST(OperatorSnapshot, GeneratorResumesAtItsPosition) {
+  auto fn = [](uint64_t i) { return static_cast<int64_t>(i); };
+  using Source = detail::GeneratorSource<int64_t, decltype(fn)>;
+  CollectOutput<int64_t> out;
+  auto make = [&](int subtask, int p) {
+    auto s = std::make_unique<Source>(fn, 100, 0);
+    s->set_info(detail::OperatorInfo{"gen", subtask, p, kMaxParallelism, 8});
+    s->set_output(&out);
+    s->open();
+    return s;
+  };
+  std::vector<OperatorSnapshot> old(2);
+  for (int s = 0; s < 2; ++s) {
+    auto src = make(s, 2);
+    for (int i = 0; i < 2; ++i) src->poll(0);
+    src->snapshot_state(1, old[static_cast<size_t>(s)]);
+    EXPECT_EQ(old[static_cast<size_t>(s)].offsets, "next index " + std::to_string(32 + s));
+  }
+  out.rows.clear();
+  for (int s = 0; s < 2; ++s) {
+    auto src = make(s, 2);
+    ASSERT_TRUE(src->restore_state(restore_for(old, s, 2)).is_ok());
+    while (src->poll(0) != detail::SourceState::kEnd) {
+    }
+  }
+  std::sort(out.rows.begin(), out.rows.end());
+  ASSERT_EQ(out.rows.size(), 100u - 32);
+  EXPECT_EQ(out.rows.front(), 32);
+  // A position is per subtask: another parallelism is refused with the operator's name.
+  Status refused = make(0, 3)->restore_state(restore_for(old, 0, 3));
+  EXPECT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.message().find("'gen'"), std::string::npos) << refused.message();
+  EXPECT_NE(refused.message().find("parallelism 2"), std::string::npos) << refused.message();
+}
+
+TEST(OperatorSnapshot, BroadcastRulesGoToEverySubtask) {
+  auto on_rule = [](const int64_t& r, int64_t& limit) { limit = r; };
+  auto fn = [](const int64_t& e, const int64_t& limit, Collector<int64_t>& c) {
+    if (e > limit) c.emit(e);
+  };
+  using Op = detail::BroadcastProcessOperator<int64_t, int64_t, int64_t, int64_t, decltype(on_rule),
+                                              decltype(fn)>;
+  CollectOutput<int64_t> out;
+  Op first(0, on_rule, fn, false);
+  first.set_info(detail::OperatorInfo{"rules", 0, 1, kMaxParallelism, 8});
+  first.set_output(&out);
+  first.open();
+  detail::Batch<int64_t> rule;
+  rule.rows = {5};
+  first.process(1, rule);
+  std::vector<OperatorSnapshot> old(1);
+  first.snapshot_state(1, old[0]);
+  for (int s = 0; s < 3; ++s) {
+    Op op(0, on_rule, fn, false);
+    op.set_info(detail::OperatorInfo{"rules", s, 3, kMaxParallelism, 8});
+    op.set_output(&out);
+    op.open();
+    ASSERT_TRUE(op.restore_state(restore_for(old, s, 3)).is_ok());
+    detail::Batch<int64_t> events;
+    events.rows = {4, 6};
+    op.process(0, events);
+  }
+  EXPECT_EQ(out.rows, (std::vector<int64_t>{6, 6, 6}));
+}
+
+TEST(OperatorSnapshot, MalformedStateIsRefusedWithTheOperatorsName) {
+  using Agg = detail::SumAgg<uint64_t, Event, EventValue>;
+  using State = detail::PaneWindows<uint64_t, Agg>;
+  detail::WindowOperator<Event, EventKey, State> op(EventKey{}, State(Agg{EventValue{}}, 20, 20, 0),
+                                                    detail::WindowConfig{});
+  op.set_info(detail::OperatorInfo{"win", 0, 1, kMaxParallelism, 8});
+  CollectOutput<typename decltype(op)::Out> out;
+  op.set_output(&out);
+  op.open();
+  OperatorRestore in;
+  in.key_groups.push_back({3, {1, 2, 3}});
+  Status s = op.restore_state(in);
+  EXPECT_FALSE(s.is_ok());
+  EXPECT_NE(s.message().find("'win'"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("key group 3"), std::string::npos) << s.message();
+}
+
+TEST(OperatorSnapshot, KeyGroupRangesCoverEveryGroupOnce) {
+  for (int p = 1; p <= 16; ++p) {
+    int next = 0;
+    for (int s = 0; s < p; ++s) {
+      const auto r = detail::key_group_range(s, p, kMaxParallelism);
+      EXPECT_EQ(r.first, next);
+      for (int g = r.first; g < r.last; ++g) {
+        EXPECT_EQ(detail::subtask_of_key_group(g, kMaxParallelism, p), s);
+      }
+      next = r.last;
+    }
+    EXPECT_EQ(next, kMaxParallelism);
+  }
+}
+
+}  // namespace
+}  // namespace sluice::testing
