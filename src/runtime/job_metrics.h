@@ -69,6 +69,15 @@ class JobMetrics {
   std::vector<EdgeNode> edges;
   std::deque<TaskMetrics> tasks;  // deque: stable addresses
 
+  // Forgets the figures of an earlier attempt: a restart builds the tasks anew.
+  void clear() {
+    start_wall_ms = 0;
+    operators.clear();
+    edges.clear();
+    tasks.clear();
+    operator_metrics_.clear();
+  }
+
   detail::OperatorMetrics* add_operator_metrics() {
     return &operator_metrics_.emplace_back().metrics;
   }

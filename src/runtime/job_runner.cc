@@ -343,6 +343,7 @@ Status JobRunner::run_once(bool* restartable) {
   coordinator_.reset();
   tasks_.clear();
   channels_.clear();
+  metrics_.clear();
   SLUICE_RETURN_IF_ERROR(build());
   std::optional<checkpoint::LoadedCheckpoint> restored;
   if (!options_.checkpoint_dir.empty()) {

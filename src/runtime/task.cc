@@ -186,6 +186,9 @@ Task::Slice Task::run_slice(int64_t now_us) {
   }
   if (!ended_ && !exchanges_.blocked()) progress |= fire_processing_timers(now_us);
   if (!ended_) exchanges_.flush_due(now_us);
+  if (metrics_ != nullptr && (ended_ || now_us >= next_state_sample_us_)) {
+    sample_state_sizes(now_us);
+  }
   if (ended_ && !exchanges_.blocked()) {
     finished_ = true;
     return Slice::kFinished;
@@ -310,6 +313,17 @@ void Task::end_input() {
 
 // Processing-time timers run between batches, like watermarks: every operator of the chain
 // whose earliest timer is due gets on_processing_time (a virtual call per operator per slice).
+void Task::sample_state_sizes(int64_t now_us) {
+  next_state_sample_us_ = now_us + kStateSampleIntervalUs;
+  for (const auto& op : ops_) {
+    int64_t keys = 0;
+    int64_t bytes = 0;
+    if (op->metrics() == nullptr || !op->state_size(&keys, &bytes)) continue;
+    op->metrics()->state_keys.set(keys);
+    op->metrics()->state_bytes.set(bytes);
+  }
+}
+
 bool Task::fire_processing_timers(int64_t now_us) {
   bool fired = false;
   for (auto& op : ops_) {

@@ -140,6 +140,9 @@ class Task {
   void notify_completed();
   // Runs the due processing-time timers of the chain's operators; whether any ran.
   bool fire_processing_timers(int64_t now_us);
+  // Publishes the operators' state sizes (about once a second: sizes can cost a scan).
+  void sample_state_sizes(int64_t now_us);
+  static constexpr int64_t kStateSampleIntervalUs = 1'000'000;
   // The earliest processing-time timer of the chain's operators (monotonic µs).
   int64_t next_timer_us() const;
 
@@ -167,6 +170,7 @@ class Task {
   TaskMetrics* metrics_ = nullptr;  // nullptr: no metrics collected
   detail::OperatorMetrics* head_metrics_ = nullptr;
   int64_t last_slice_end_us_ = 0;
+  int64_t next_state_sample_us_ = 0;
   Slice last_slice_ = Slice::kIdle;
 };
 

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "checkpoint/test_dir.h"
 #include "observe/job_snapshot.h"
 #include "runtime/job_runner.h"
 #include "sluice/sluice.h"
@@ -98,6 +99,78 @@ TEST(JobMetrics, CountsRecordsPerOperatorChainedAndAcrossExchanges) {
     for (const auto& f : ops) accounted += f.busy_us + f.idle_us + f.backpressured_us;
     EXPECT_GT(accounted, 0u);
   }
+}
+
+TEST(JobMetrics, KeyedOperatorsPublishTheirStateSize) {
+  JobOptions options;
+  options.workers = 2;
+  options.batch_size = 100;
+  Environment env(options);
+  std::atomic<uint64_t> count{0};
+  env.generate(kRows,
+               [](uint64_t i) {
+                 return Row{i % 1000, static_cast<int64_t>(i)};
+               })
+      .name("numbers")
+      .key_by([](const Row& r) { return r.key; })
+      .reduce([](const Row& a, const Row& b) {
+        return Row{a.key, a.time + b.time};
+      })
+      .name("sums")
+      .parallelism(2)
+      .sink(sinks::count<Row>(&count))
+      .name("sink");
+  SnapshotAtEnd observer;
+  runtime::JobRunner runner(env.graph(), options, &observer, "state sizes");
+  ASSERT_TRUE(runner.run());
+  ASSERT_EQ(count.load(), kRows);
+  const auto& ops = observer.snapshot.operators;
+  ASSERT_EQ(observer.operators[1].name, "sums");
+  EXPECT_EQ(ops[1].state_keys, 1000);  // summed over both subtasks
+  EXPECT_GE(ops[1].state_bytes, 1000 * static_cast<int64_t>(sizeof(uint64_t) + sizeof(Row)));
+  EXPECT_EQ(ops[0].state_keys, 0);  // the source keeps no keyed state
+}
+
+// Counts the checkpoints the runner reports (called on the runner's control thread).
+class CheckpointCounter : public runtime::JobObserver {
+ public:
+  void checkpoint_completed(uint64_t id, int64_t duration_us, int64_t, uint64_t bytes) override {
+    ++completed;
+    EXPECT_GT(id, last_id);
+    EXPECT_GT(bytes, 0u);
+    EXPECT_GE(duration_us, 0);
+    last_id = id;
+  }
+  int completed = 0;
+  uint64_t last_id = 0;
+};
+
+TEST(JobMetrics, CompletedCheckpointsReachTheObserver) {
+  testing::TempDir dir;
+  JobOptions options;
+  options.workers = 2;
+  ASSERT_TRUE(options.set("checkpoint.interval", "50ms"));
+  ASSERT_TRUE(options.set("checkpoint.dir", dir.path()));
+  Environment env(options);
+  std::atomic<uint64_t> count{0};
+  GeneratorOptions paced;
+  paced.rate = 40'000;  // half a second of input: several checkpoints while it runs
+  env.generate(
+         20'000,
+         [](uint64_t i) {
+           return Row{i % 100, static_cast<int64_t>(i)};
+         },
+         paced)
+      .key_by([](const Row& r) { return r.key; })
+      .reduce([](const Row& a, const Row& b) {
+        return Row{a.key, a.time + b.time};
+      })
+      .sink(sinks::count<Row>(&count));
+  CheckpointCounter observer;
+  runtime::JobRunner runner(env.graph(), options, &observer, "checkpointed");
+  ASSERT_TRUE(runner.run());
+  EXPECT_EQ(count.load(), 20'000u);
+  EXPECT_GE(observer.completed, 2);
 }
 
 TEST(JobMetrics, WithoutAnObserverNothingIsCounted) {

@@ -80,6 +80,11 @@ class IntervalJoinOperator final : public Operator {
   const State& state() const { return state_; }
   State& state() { return state_; }
 
+  bool state_size(int64_t* keys, int64_t* bytes) const override {
+    return join_state_size(state_.keys_held(), state_.rows_held(), sizeof(L) + sizeof(R), keys,
+                           bytes);
+  }
+
  private:
   KeyL key_l_;
   KeyR key_r_;

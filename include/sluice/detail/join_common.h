@@ -174,6 +174,15 @@ inline void require_times(const Batch<T>& batch, const char* join, const char* s
 }
 
 // Adds one subtask's figures to the shared counters (once, when the subtask ends).
+// The state size of a join: `held` keys (or windows) and `rows` rows of either side, taken at
+// half of `both_sides_bytes` each (approximate: the containers' overhead is left out).
+inline bool join_state_size(size_t held, int64_t rows, size_t both_sides_bytes, int64_t* keys,
+                            int64_t* bytes) {
+  *keys = static_cast<int64_t>(held);
+  *bytes = rows * static_cast<int64_t>(both_sides_bytes / 2);
+  return true;
+}
+
 inline void report_metrics(JoinMetrics* metrics, int64_t late, int64_t unmatched, int64_t peak,
                            int64_t held_at_end) {
   if (metrics == nullptr) return;

@@ -144,6 +144,14 @@ class KeyedProcessOperator final : public Operator {
   // For tests and tools: the state of this subtask.
   KeyedStateBackend<K>* backend() { return backend_.get(); }
 
+  bool state_size(int64_t* keys, int64_t* bytes) const override {
+    if (backend_ == nullptr) return false;
+    const OperatorStateStats s = backend_->stats();
+    *keys = s.keys;
+    *bytes = s.bytes;
+    return true;
+  }
+
  private:
   void fire(TimeDomain domain, Timestamp limit) {
     if constexpr (kTimers) {

@@ -123,6 +123,13 @@ class Operator {
 
   virtual void open() {}
   virtual void process(int input, BatchBase& batch) = 0;
+  // Keys and approximate bytes of the state this subtask holds, for the state-size metrics; the
+  // task samples it about once a second, never per batch. False for operators without state or
+  // with figures they publish themselves (windows).
+  virtual bool state_size(int64_t* keys, int64_t* bytes) const {
+    (void)keys, (void)bytes;
+    return false;
+  }
   // Every channel of input `input` has ended while other inputs may still be open (on_end()
   // follows once all have). For operators that treat one input as a table or a set of rules.
   virtual void on_input_end(int input) { (void)input; }

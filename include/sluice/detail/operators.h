@@ -164,6 +164,14 @@ class UnionOperator final : public Operator {
   void process(int, BatchBase& batch) override { out_->emit(batch); }
 };
 
+// The state size of a hash map of keyed values: its keys, and its slots with their control bytes.
+template <typename Map>
+bool hash_map_state_size(const Map& map, int64_t* keys, int64_t* bytes) {
+  *keys = static_cast<int64_t>(map.size());
+  *bytes = static_cast<int64_t>(map.capacity() * (sizeof(typename Map::value_type) + 1));
+  return true;
+}
+
 // Running reduce per key: each row is replaced by the key's reduced value so far.
 template <typename T, typename KeyFn, typename F>
 class KeyedReduceOperator final : public Operator {
@@ -192,6 +200,10 @@ class KeyedReduceOperator final : public Operator {
   }
   Status restore_state(const OperatorRestore& in) override {
     return restore_keyed_map(state_, in, info_.display());
+  }
+
+  bool state_size(int64_t* keys, int64_t* bytes) const override {
+    return hash_map_state_size(state_, keys, bytes);
   }
 
  private:
@@ -235,6 +247,10 @@ class KeyedAggregateOperator final : public Operator {
   }
   Status restore_state(const OperatorRestore& in) override {
     return restore_keyed_map(state_, in, info_.display());
+  }
+
+  bool state_size(int64_t* keys, int64_t* bytes) const override {
+    return hash_map_state_size(state_, keys, bytes);
   }
 
  private:
