@@ -186,10 +186,9 @@ Task::Slice Task::run_slice(int64_t now_us) {
   }
   if (!ended_ && !exchanges_.blocked()) progress |= fire_processing_timers(now_us);
   if (!ended_) exchanges_.flush_due(now_us);
-  if (metrics_ != nullptr && (ended_ || now_us >= next_state_sample_us_)) {
-    sample_state_sizes(now_us);
-  }
+  if (metrics_ != nullptr && now_us >= next_state_sample_us_) sample_state_sizes(now_us);
   if (ended_ && !exchanges_.blocked()) {
+    if (metrics_ != nullptr) sample_state_sizes(now_us);  // the sizes the job ends with
     finished_ = true;
     return Slice::kFinished;
   }

@@ -8,31 +8,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "checkpoint/test_dir.h"
 #include "sluice/detail/in_memory_state_backend.h"
 #include "sluice/detail/rocksdb_state_backend.h"
 #include "sluice/options.h"
 
 namespace sluice {
 
-// A fresh directory under the system's temporary directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "sluice-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 inline std::string backend_name(StateBackendKind kind) {
   return kind == StateBackendKind::kRocksDb ? "RocksDb" : "Memory";
