@@ -6,7 +6,8 @@
 // `metrics.address=off` and with the endpoint on a loopback port (scraped by nobody; the sampler
 // still reads every counter once a second), `repetitions` times each; the best run of each side is
 // kept and the ratio on/off printed, by wall time and by the process's CPU time; and the median of
-// the ratios of runs next to each other in time, which drifting machine load affects least.
+// the ratios of runs next to each other in time (off first and on first in turn), which drifting
+// machine load affects least.
 // Checksums must agree. The bar: on/off >= 0.97.
 //
 //   build/release/bench/metrics_bench [scale = 0.25] [repetitions = 15]
@@ -137,7 +138,7 @@ int main(int argc, char** argv) {
   using namespace sluice::bench;
   const double scale = argc > 1 ? std::atof(argv[1]) : 0.25;
   const int repetitions = argc > 2 ? std::atoi(argv[2]) : 15;
-  std::printf("metrics on vs off: best of %d alternating runs each; 2 worker threads\n\n",
+  std::printf("metrics on vs off: best of %d paired runs each (order alternating); 2 workers\n\n",
               repetitions);
   std::printf("%-30s %4s %12s %12s %12s %7s %13s %13s %7s %7s\n", "workload", "par", "events",
               "off ev/s", "on ev/s", "on/off", "off ev/cpu-s", "on ev/cpu-s", "on/off", "median");
@@ -149,8 +150,11 @@ int main(int argc, char** argv) {
       Side off, on;
       std::vector<double> paired;  // off/on of runs next to each other in time
       for (int r = 0; r < repetitions; ++r) {
-        run_once(w, events, par, false, off);
-        run_once(w, events, par, true, on);
+        // Which side runs first alternates, so a bias of the first or second run of a pair
+        // (caches, clock ramp, the previous run's threads winding down) cancels out.
+        const bool off_first = r % 2 == 0;
+        run_once(w, events, par, !off_first, off_first ? off : on);
+        run_once(w, events, par, off_first, off_first ? on : off);
         paired.push_back(off.last / on.last);
       }
       std::sort(paired.begin(), paired.end());

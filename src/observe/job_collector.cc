@@ -68,6 +68,8 @@ std::vector<MetricFamily> JobCollector::Collect() const {
        [](const auto& m) { return double(m.records_in.get()); }},
       {metric::kRecordsOut, MetricType::Counter,
        [](const auto& m) { return double(m.records_out.get()); }},
+      {metric::kSideRecordsOut, MetricType::Counter,
+       [](const auto& m) { return double(m.side_records_out.get()); }},
       {metric::kBytesIn, MetricType::Counter,
        [](const auto& m) { return double(m.bytes_in.get()); }},
       {metric::kBytesOut, MetricType::Counter,

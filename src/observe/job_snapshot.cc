@@ -21,6 +21,7 @@ JobSnapshot take_snapshot(const runtime::JobMetrics& job) {
     for (const detail::OperatorMetrics* m : op.subtasks) {
       f.records_in += m->records_in.get();
       f.records_out += m->records_out.get();
+      f.side_records_out += m->side_records_out.get();
       f.bytes_in += m->bytes_in.get();
       f.bytes_out += m->bytes_out.get();
       f.late_dropped += m->late_dropped.get();
@@ -28,6 +29,9 @@ JobSnapshot take_snapshot(const runtime::JobMetrics& job) {
       f.bad_records += m->bad_records.get();
       f.state_bytes += m->state_bytes.get();
       f.state_keys += m->state_keys.get();
+      if (const int64_t lag = m->connector_lag.get(); lag >= 0) {
+        f.connector_lag = std::max<int64_t>(f.connector_lag, 0) + lag;
+      }
       const int64_t w = m->watermark.get();
       if (w != kMinTimestamp) any_watermark = true;
       watermark = std::min(watermark, w);

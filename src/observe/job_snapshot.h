@@ -18,6 +18,7 @@ using LatencyBuckets = std::array<uint64_t, detail::LatencyHistogram::kBuckets>;
 struct OperatorFigures {
   uint64_t records_in = 0;
   uint64_t records_out = 0;
+  uint64_t side_records_out = 0;
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
   uint64_t late_dropped = 0;
@@ -25,6 +26,7 @@ struct OperatorFigures {
   uint64_t bad_records = 0;
   int64_t state_bytes = 0;
   int64_t state_keys = 0;
+  int64_t connector_lag = -1;         // summed over subtasks that publish one; -1: none does
   int64_t watermark = kMinTimestamp;  // the lowest over subtasks that emitted one
   // Of the tasks running the operator's chain, summed over subtasks.
   uint64_t busy_us = 0;

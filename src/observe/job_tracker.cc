@@ -151,18 +151,21 @@ std::string JobTracker::json() const {
     if (i > 0) out += ',';
     out += fmt::format(
         R"({{"id":{},"name":{},"parallelism":{},"chain":{},"source":{},"sink":{},)"
-        R"("records_in":{},"records_out":{},"bytes_in":{},"bytes_out":{},)"
+        R"("records_in":{},"records_out":{},"side_records_out":{},"bytes_in":{},"bytes_out":{},)"
         R"("records_in_per_s":{:.1f},"records_out_per_s":{:.1f},)"
         R"("busy":{:.3f},"idle":{:.3f},"backpressured":{:.3f},"queue_depth":{},)"
         R"("watermark_ms":{},"watermark_lag_ms":{},)"
-        R"("late_dropped":{},"dead_lettered":{},"bad_records":{},"state_bytes":{},"state_keys":{}}})",
+        R"("late_dropped":{},"dead_lettered":{},"bad_records":{},"state_bytes":{},"state_keys":{},)"
+        R"("connector_lag":{}}})",
         i, quoted(op.name), op.parallelism, op.chain, op.is_source, op.is_sink, f.records_in,
-        f.records_out, f.bytes_in, f.bytes_out, in_rate_.size() > i ? in_rate_[i] : 0.0,
-        out_rate_.size() > i ? out_rate_[i] : 0.0, busy_.size() > i ? busy_[i] : 0.0,
-        idle_.size() > i ? idle_[i] : 0.0, backpressured_.size() > i ? backpressured_[i] : 0.0,
-        f.queue_depth, known ? std::to_string(f.watermark) : "null",
+        f.records_out, f.side_records_out, f.bytes_in, f.bytes_out,
+        in_rate_.size() > i ? in_rate_[i] : 0.0, out_rate_.size() > i ? out_rate_[i] : 0.0,
+        busy_.size() > i ? busy_[i] : 0.0, idle_.size() > i ? idle_[i] : 0.0,
+        backpressured_.size() > i ? backpressured_[i] : 0.0, f.queue_depth,
+        known ? std::to_string(f.watermark) : "null",
         known ? std::to_string(last_.wall_ms - f.watermark) : "null", f.late_dropped,
-        f.dead_lettered, f.bad_records, f.state_bytes, f.state_keys);
+        f.dead_lettered, f.bad_records, f.state_bytes, f.state_keys,
+        f.connector_lag >= 0 ? std::to_string(f.connector_lag) : "null");
   }
   out += R"(],"edges":[)";
   for (size_t i = 0; i < edges_.size(); ++i) {

@@ -19,6 +19,9 @@ inline constexpr MetricName kRecordsIn{"sluice_operator_records_in_total",
                                        "Records received by an operator subtask"};
 inline constexpr MetricName kRecordsOut{"sluice_operator_records_out_total",
                                         "Records emitted on an operator subtask's main output"};
+inline constexpr MetricName kSideRecordsOut{
+    "sluice_operator_side_records_out_total",
+    "Records emitted on an operator subtask's side outputs (late records, tagged outputs)"};
 inline constexpr MetricName kBytesIn{"sluice_operator_bytes_in_total",
                                      "In-memory bytes of the records received"};
 inline constexpr MetricName kBytesOut{"sluice_operator_bytes_out_total",

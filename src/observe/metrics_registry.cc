@@ -29,7 +29,9 @@ MetricsRegistry::MetricsRegistry(std::string job_name)
   // Series that exist from the start, so rates and dashboards see zeros rather than nothing.
   checkpoints_.Add({{"sluice_job", job_name_}, {"status", "completed"}});
   checkpoints_.Add({{"sluice_job", job_name_}, {"status", "failed"}});
-  errors_.Add({{"sluice_job", job_name_}, {"kind", "operator"}});
+  for (const char* kind : {"source", "operator", "sink", "checkpoint"}) {
+    errors_.Add({{"sluice_job", job_name_}, {"kind", kind}});
+  }
 }
 
 void MetricsRegistry::checkpoint_completed(int64_t duration_us, int64_t alignment_us,

@@ -140,8 +140,12 @@ Status JobRunner::build() {
       for (int n : chains[c]) {
         const detail::NodeSpec& spec = graph_.node(n);
         std::unique_ptr<detail::Operator> op = spec.make_operator();
+        const char* error_kind = spec.is_source           ? "source"
+                                 : spec.out_edges.empty() ? "sink"
+                                                          : "operator";
         op->set_info(detail::OperatorInfo{spec.name, s, par, options_.max_parallelism,
-                                          options_.batch_size, !options_.checkpoint_dir.empty()});
+                                          options_.batch_size, !options_.checkpoint_dir.empty(),
+                                          error_kind});
         if (p.metrics != nullptr) op->set_metrics(metrics_.operators[n].subtasks[s]);
         op->set_state_config(
             detail::StateConfig{options_.state_backend, options_.effective_state_dir()});
@@ -212,10 +216,18 @@ Status JobRunner::build() {
         const size_t pos = std::find(chains[c].begin(), chains[c].end(), node) - chains[c].begin();
         if (port == 0) {
           tail = out.get();
+          p.outputs.push_back(std::move(out));
+        } else if (p.metrics != nullptr) {
+          p.ops[pos]->set_side_output(port, p.outputs
+                                                .emplace_back(std::make_unique<MeteredOutput>(
+                                                    out.get(), p.ops[pos]->metrics(), p.metrics,
+                                                    MeteredOutput::Port::kSide))
+                                                .get());
+          p.outputs.push_back(std::move(out));
         } else {
           p.ops[pos]->set_side_output(port, out.get());
+          p.outputs.push_back(std::move(out));
         }
-        p.outputs.push_back(std::move(out));
       }
       if (tail == nullptr) {
         p.outputs.push_back(std::make_unique<NullOutput>());
@@ -368,7 +380,7 @@ Status JobRunner::run_once(bool* restartable) {
   metrics_.start_wall_ms = wall_clock_ms();
   observer_->job_started(metrics_);
   Status status = run_tasks(restored, restartable);
-  if (status.code() == StatusCode::kFailed) observer_->error("operator", status.message());
+  if (status.code() == StatusCode::kFailed) observer_->error(failure_kind_, status.message());
   observer_->job_finished(status);
   return status;
 }
@@ -376,8 +388,12 @@ Status JobRunner::run_once(bool* restartable) {
 Status JobRunner::run_tasks(const std::optional<checkpoint::LoadedCheckpoint>& restored,
                             bool* restartable) {
   const int64_t start = monotonic_us();
+  failure_kind_ = "operator";
   try {
     for (auto& t : tasks_) t->open();
+  } catch (const detail::OperatorError& e) {
+    failure_kind_ = e.kind();
+    return Status::failed(e.what());
   } catch (const std::exception& e) {
     return Status::failed(e.what());
   }
@@ -392,7 +408,7 @@ Status JobRunner::run_tasks(const std::optional<checkpoint::LoadedCheckpoint>& r
   for (auto& t : tasks_) order.push_back(t.get());
   pool_->start(order);
   uint64_t completed = coordinator_ ? coordinator_->completed_id() : 0;
-  checkpoint::CheckpointFigures reported;
+  reported_ = {};
   while (!pool_->all_finished() && !pool_->cancelled()) {
     pool_->wait_for(coordinator_ ? 5 : 20);
     if (options_.handle_signals && g_signal.load() != 0) cancel_requested_ = true;
@@ -407,18 +423,7 @@ Status JobRunner::run_tasks(const std::optional<checkpoint::LoadedCheckpoint>& r
     if (wake) {
       for (auto& t : tasks_) t->notify();
     }
-    if (observer_ != nullptr) {
-      const checkpoint::CheckpointFigures f = coordinator_->figures();
-      if (f.completed != reported.completed) {
-        observer_->checkpoint_completed(f.last_id, f.last_duration_us, f.last_alignment_us,
-                                        f.last_bytes);
-      }
-      if (f.failed != reported.failed) {
-        observer_->checkpoint_failed(0, f.last_failure);
-        observer_->error("checkpoint", f.last_failure);
-      }
-      reported = f;
-    }
+    report_checkpoints(coordinator_->figures());
   }
   pool_->join();
   stats_.seconds = static_cast<double>(monotonic_us() - start) / 1e6;
@@ -427,6 +432,7 @@ Status JobRunner::run_tasks(const std::optional<checkpoint::LoadedCheckpoint>& r
     stats_.max_queue_depth = std::max(stats_.max_queue_depth, c->max_depth());
   }
   std::string failure = pool_->failure();
+  failure_kind_ = pool_->failure_kind();
   if (coordinator_) figures_ = coordinator_->figures();
   if (!failure.empty()) {
     *restartable = true;
@@ -494,9 +500,25 @@ Status JobRunner::finish_checkpoints() {
   }
   Result<uint64_t> written = coordinator_->write_final(id, std::move(states));
   figures_ = coordinator_->figures();
+  report_checkpoints(figures_);
   if (!written) return written.status();
   for (auto& t : tasks_) t->notify_complete(id);
   return Status::ok();
+}
+
+// The observer hears of each checkpoint completed or failed since the last report (the figures
+// carry the last one of each; checkpoints are rarely closer together than a report).
+void JobRunner::report_checkpoints(const checkpoint::CheckpointFigures& f) {
+  if (observer_ == nullptr) return;
+  if (f.completed != reported_.completed) {
+    observer_->checkpoint_completed(f.last_id, f.last_duration_us, f.last_alignment_us,
+                                    f.last_bytes);
+  }
+  if (f.failed != reported_.failed) {
+    observer_->checkpoint_failed(0, f.last_failure);
+    observer_->error("checkpoint", f.last_failure);
+  }
+  reported_ = f;
 }
 
 void JobRunner::cancel() { cancel_requested_ = true; }

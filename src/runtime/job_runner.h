@@ -56,6 +56,7 @@ class JobRunner {
   Status run_once(bool* restartable);
   Status restore(const checkpoint::LoadedCheckpoint& cp);
   Status finish_checkpoints();
+  void report_checkpoints(const checkpoint::CheckpointFigures& figures);
   // Sleeps `us` unless the job is cancelled meanwhile; false when it was.
   bool backoff(int64_t us);
   Status run_tasks(const std::optional<checkpoint::LoadedCheckpoint>& restored, bool* restartable);
@@ -71,6 +72,8 @@ class JobRunner {
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<checkpoint::CheckpointCoordinator> coordinator_;
   checkpoint::CheckpointFigures figures_;
+  checkpoint::CheckpointFigures reported_;  // the figures the observer last heard of
+  const char* failure_kind_ = "operator";   // of the last attempt's failure (a metric label)
   std::atomic<bool> cancel_requested_{false};
   std::atomic<int64_t> batches_allocated_{0};
   JobStats stats_;

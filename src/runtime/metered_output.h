@@ -48,17 +48,31 @@ inline void count_output(detail::OperatorMetrics& m, detail::BatchBase& batch,
   batch.ingest_us = task.ingest_us;
 }
 
+// A side output (late records, a process function's tagged output) counts apart from the main
+// output, whose figures chain links and the next operator's input must agree with.
+inline void count_side_output(detail::OperatorMetrics& m, detail::BatchBase& batch,
+                              const TaskMetrics& task) {
+  m.side_records_out.add(batch.size());
+  batch.ingest_us = task.ingest_us;
+}
+
 class MeteredOutput final : public detail::Output {
  public:
-  MeteredOutput(detail::Output* inner, detail::OperatorMetrics* metrics, const TaskMetrics* task)
-      : inner_(inner), metrics_(metrics), task_(task) {}
+  enum class Port { kMain, kSide };
+  MeteredOutput(detail::Output* inner, detail::OperatorMetrics* metrics, const TaskMetrics* task,
+                Port port = Port::kMain)
+      : inner_(inner), metrics_(metrics), task_(task), port_(port) {}
 
   void emit(detail::BatchBase& batch) override {
-    count_output(*metrics_, batch, *task_);
+    if (port_ == Port::kMain) {
+      count_output(*metrics_, batch, *task_);
+    } else {
+      count_side_output(*metrics_, batch, *task_);
+    }
     inner_->emit(batch);
   }
   void emit_watermark(Timestamp watermark) override {
-    metrics_->watermark.set(watermark);
+    if (port_ == Port::kMain) metrics_->watermark.set(watermark);
     inner_->emit_watermark(watermark);
   }
   void emit_idle(bool idle) override { inner_->emit_idle(idle); }
@@ -74,6 +88,7 @@ class MeteredOutput final : public detail::Output {
   detail::Output* inner_;
   detail::OperatorMetrics* metrics_;
   const TaskMetrics* task_;
+  Port port_;
 };
 
 }  // namespace sluice::runtime

@@ -56,8 +56,11 @@ void Worker::loop() {
       Task::Slice s;
       try {
         s = task->run_slice(now);
+      } catch (const detail::OperatorError& e) {
+        pool_->report_failure(e.what(), e.kind());
+        return;
       } catch (const std::exception& e) {
-        pool_->report_failure(e.what());
+        pool_->report_failure(e.what(), "operator");
         return;
       }
       const int64_t end = monotonic_us();  // one clock read per slice: the next slice's start
@@ -124,10 +127,13 @@ void WorkerPool::cancel() {
   done_cv_.notify_all();
 }
 
-void WorkerPool::report_failure(std::string message) {
+void WorkerPool::report_failure(std::string message, const char* kind) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (failure_.empty()) failure_ = std::move(message);
+    if (failure_.empty()) {
+      failure_ = std::move(message);
+      failure_kind_ = kind;
+    }
   }
   cancel();
 }
@@ -142,6 +148,11 @@ void WorkerPool::task_finished() {
 std::string WorkerPool::failure() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return failure_;
+}
+
+const char* WorkerPool::failure_kind() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return failure_kind_;
 }
 
 void WorkerPool::wait_for(int timeout_ms) {

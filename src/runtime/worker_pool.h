@@ -61,9 +61,11 @@ class WorkerPool {
   bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
 
   // Called by workers.
-  void report_failure(std::string message);
+  // The first failure wins; `kind` is a string literal (OperatorInfo::error_kind).
+  void report_failure(std::string message, const char* kind);
   void task_finished();
   std::string failure() const;
+  const char* failure_kind() const;
   bool all_finished() const { return unfinished_.load() == 0; }
   // Blocks the caller until all tasks finished or the job stopped, or `timeout_ms` passed.
   void wait_for(int timeout_ms);
@@ -74,7 +76,8 @@ class WorkerPool {
   std::atomic<int> unfinished_{0};
   mutable std::mutex mutex_;
   std::condition_variable done_cv_;
-  std::string failure_;  // guarded by mutex_
+  std::string failure_;                    // guarded by mutex_
+  const char* failure_kind_ = "operator";  // guarded by mutex_
 };
 
 // Monotonic clock in microseconds.

@@ -1,6 +1,7 @@
 // The data path's counters: records and bytes per operator, chained and across exchanges, sink
 // latency histograms, watermarks, task time accounting; read through a JobObserver when the job
 // finishes, as the metrics endpoint reads them while it runs.
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 
@@ -132,31 +133,27 @@ TEST(JobMetrics, KeyedOperatorsPublishTheirStateSize) {
 }
 
 // Counts the checkpoints the runner reports (called on the runner's control thread).
+// Counts completed checkpoints; cancels the job once it has seen `stop_after` of them.
 class CheckpointCounter : public runtime::JobObserver {
  public:
-  void checkpoint_completed(uint64_t id, int64_t duration_us, int64_t, uint64_t bytes) override {
+  void checkpoint_completed(uint64_t id, int64_t duration_us, int64_t, uint64_t) override {
     ++completed;
     EXPECT_GT(id, last_id);
-    EXPECT_GT(bytes, 0u);
     EXPECT_GE(duration_us, 0);
     last_id = id;
+    if (completed == stop_after && runner != nullptr) runner->cancel();
   }
   int completed = 0;
   uint64_t last_id = 0;
+  int stop_after = 0;
+  runtime::JobRunner* runner = nullptr;
 };
 
-TEST(JobMetrics, CompletedCheckpointsReachTheObserver) {
-  testing::TempDir dir;
-  JobOptions options;
-  options.workers = 2;
-  ASSERT_TRUE(options.set("checkpoint.interval", "50ms"));
-  ASSERT_TRUE(options.set("checkpoint.dir", dir.path()));
-  Environment env(options);
-  std::atomic<uint64_t> count{0};
+void build_checkpointed(Environment& env, std::atomic<uint64_t>* count, uint64_t rows) {
   GeneratorOptions paced;
-  paced.rate = 40'000;  // half a second of input: several checkpoints while it runs
+  paced.rate = 40'000;
   env.generate(
-         20'000,
+         rows,
          [](uint64_t i) {
            return Row{i % 100, static_cast<int64_t>(i)};
          },
@@ -165,12 +162,41 @@ TEST(JobMetrics, CompletedCheckpointsReachTheObserver) {
       .reduce([](const Row& a, const Row& b) {
         return Row{a.key, a.time + b.time};
       })
-      .sink(sinks::count<Row>(&count));
+      .sink(sinks::count<Row>(count));
+}
+
+TEST(JobMetrics, PeriodicCheckpointsReachTheObserverAsTheyComplete) {
+  testing::TempDir dir;
+  JobOptions options;
+  options.workers = 2;
+  ASSERT_TRUE(options.set("checkpoint.interval", "50ms"));
+  ASSERT_TRUE(options.set("checkpoint.dir", dir.path()));
+  Environment env(options);
+  std::atomic<uint64_t> count{0};
+  build_checkpointed(env, &count, 1'000'000'000);  // runs until cancelled
+  CheckpointCounter observer;
+  runtime::JobRunner runner(env.graph(), options, &observer, "checkpointed");
+  observer.stop_after = 2;
+  observer.runner = &runner;
+  EXPECT_EQ(runner.run().code(), StatusCode::kCancelled);
+  EXPECT_EQ(observer.completed, 2);
+}
+
+TEST(JobMetrics, TheFinalCheckpointReachesTheObserver) {
+  testing::TempDir dir;
+  JobOptions options;
+  options.workers = 2;
+  ASSERT_TRUE(options.set("checkpoint.interval", "1h"));  // none while the input lasts
+  ASSERT_TRUE(options.set("checkpoint.dir", dir.path()));
+  Environment env(options);
+  std::atomic<uint64_t> count{0};
+  build_checkpointed(env, &count, 2'000);
   CheckpointCounter observer;
   runtime::JobRunner runner(env.graph(), options, &observer, "checkpointed");
   ASSERT_TRUE(runner.run());
-  EXPECT_EQ(count.load(), 20'000u);
-  EXPECT_GE(observer.completed, 2);
+  EXPECT_EQ(count.load(), 2'000u);
+  EXPECT_EQ(observer.completed, 1);
+  EXPECT_EQ(runner.stats().checkpoints_completed, 1u);
 }
 
 TEST(JobMetrics, WithoutAnObserverNothingIsCounted) {
@@ -183,16 +209,32 @@ TEST(JobMetrics, WithoutAnObserverNothingIsCounted) {
   EXPECT_EQ(count.load(), kRows / 2);
 }
 
+// The bucket whose upper bound is `ms`.
+size_t bucket_up_to(double ms) {
+  const auto& bounds = detail::LatencyHistogram::kBoundsMs;
+  return static_cast<size_t>(std::find(bounds.begin(), bounds.end(), ms) - bounds.begin());
+}
+
 TEST(JobMetrics, QuantilesInterpolateWithinBuckets) {
   observe::LatencyBuckets b{};
   EXPECT_LT(observe::quantile_ms(b, 0.99), 0);  // no rows: none
-  b[0] = 100;                                   // 100 rows within 1 ms
-  EXPECT_NEAR(observe::quantile_ms(b, 0.5), 0.5, 1e-9);
-  b[3] = 100;  // 100 rows in (5, 10] ms
+  b[bucket_up_to(1)] = 100;                     // 100 rows in (0.5, 1] ms
+  EXPECT_NEAR(observe::quantile_ms(b, 0.5), 0.75, 1e-9);
+  b[bucket_up_to(10)] = 100;  // 100 rows in (5, 10] ms
   EXPECT_NEAR(observe::quantile_ms(b, 0.75), 7.5, 1e-9);
   EXPECT_NEAR(observe::quantile_ms(b, 1.0), 10, 1e-9);
   b[detail::LatencyHistogram::kBuckets - 1] = 1000;  // beyond the last bound
   EXPECT_EQ(observe::quantile_ms(b, 0.99), detail::LatencyHistogram::kBoundsMs.back());
+}
+
+TEST(JobMetrics, SubMillisecondLatenciesHaveTheirOwnBuckets) {
+  detail::LatencyHistogram h;
+  h.observe(0.03, 5);
+  h.observe(0.3, 7);
+  h.observe(0.05, 1);  // on a bound: that bucket
+  EXPECT_EQ(h.bucket(bucket_up_to(0.05)), 6u);
+  EXPECT_EQ(h.bucket(bucket_up_to(0.5)), 7u);
+  EXPECT_EQ(h.bucket(bucket_up_to(1)), 0u);
 }
 
 }  // namespace

@@ -25,14 +25,18 @@ class GeneratorSource final : public SourceOperator {
   }
 
   SourceState poll(int64_t now_us) override {
-    if (next_ >= count_) return SourceState::kEnd;
+    if (next_ >= count_) {
+      publish_lag(0);
+      return SourceState::kEnd;
+    }
     uint64_t want = info_.batch_size;
+    uint64_t due = UINT64_MAX;  // rows of this subtask due by now (all, without a rate)
     if (rate_ > 0) {
       if (start_us_ < 0) start_us_ = now_us;
       const double per_subtask = rate_ / static_cast<double>(stride_);
-      const uint64_t due =
-          static_cast<uint64_t>(static_cast<double>(now_us - start_us_) * per_subtask / 1e6) + 1;
+      due = static_cast<uint64_t>(static_cast<double>(now_us - start_us_) * per_subtask / 1e6) + 1;
       if (due <= made_) {
+        publish_lag(0);
         next_poll_us_ =
             start_us_ + static_cast<int64_t>(static_cast<double>(made_) * 1e6 / per_subtask);
         return SourceState::kIdle;
@@ -49,6 +53,7 @@ class GeneratorSource final : public SourceOperator {
     for (uint64_t k = 0; k < n; ++k, i += stride_) out[k] = fn_(i);
     next_ = i;
     made_ += n;
+    publish_lag(std::min(remaining - n, due - made_));
     out_->emit(batch_);
     return SourceState::kMore;
   }

@@ -39,6 +39,9 @@ struct OperatorInfo {
   int max_parallelism = 128;
   size_t batch_size = 1024;
   bool checkpointing = false;  // the job takes checkpoints: transactional sinks commit on them
+  // What its failures count as (the `kind` of sluice_errors_total): "source", "sink" (no
+  // outputs) or "operator".
+  const char* error_kind = "operator";
   std::string display() const {
     return "'" + name + "' (subtask " + std::to_string(subtask + 1) + "/" +
            std::to_string(parallelism) + ")";
@@ -54,8 +57,12 @@ struct StateConfig {
 // A failure attributed to one operator; the job fails with this message.
 class OperatorError : public std::runtime_error {
  public:
-  OperatorError(const std::string& op, const std::string& what)
-      : std::runtime_error("operator " + op + " failed: " + what) {}
+  OperatorError(const std::string& op, const std::string& what, const char* kind = "operator")
+      : std::runtime_error("operator " + op + " failed: " + what), kind_(kind) {}
+  const char* kind() const { return kind_; }  // see OperatorInfo::error_kind
+
+ private:
+  const char* kind_;
 };
 
 // Calls `fn`, turning any exception other than an OperatorError raised further down the chain
@@ -67,9 +74,9 @@ inline void attribute_errors(const OperatorInfo& info, Fn&& fn) {
   } catch (const OperatorError&) {
     throw;
   } catch (const std::exception& e) {
-    throw OperatorError(info.display(), e.what());
+    throw OperatorError(info.display(), e.what(), info.error_kind);
   } catch (...) {
-    throw OperatorError(info.display(), "unknown exception");
+    throw OperatorError(info.display(), "unknown exception", info.error_kind);
   }
 }
 
@@ -213,6 +220,13 @@ class SourceOperator : public Operator {
   virtual SourceState poll(int64_t now_us) = 0;
   // When idle: the monotonic time (µs) at which polling again makes sense.
   virtual int64_t next_poll_us() const { return INT64_MAX; }
+
+ protected:
+  // Records the source could read now and has not read yet (its connector lag; for a paced
+  // generator, rows due by its schedule and not made yet). Once per poll, not per row.
+  void publish_lag(uint64_t records) {
+    if (metrics_ != nullptr) metrics_->connector_lag.set(static_cast<int64_t>(records));
+  }
 };
 
 }  // namespace sluice::detail

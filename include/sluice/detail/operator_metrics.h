@@ -51,10 +51,13 @@ class SingleWriterGauge {
 };
 
 // Latencies in milliseconds over fixed buckets (upper bounds, the last one +Inf), counted in rows.
+// The sub-millisecond buckets resolve ingestion latency (microsecond clock) of an unloaded job;
+// event-time latency has millisecond resolution and starts counting at 1 ms.
 class LatencyHistogram {
  public:
-  static constexpr std::array<double, 15> kBoundsMs = {
-      1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000, 60000};
+  static constexpr std::array<double, 19> kBoundsMs = {0.05, 0.1,  0.25,  0.5,   1,    2,   5,
+                                                       10,   20,   50,    100,   200,  500, 1000,
+                                                       2000, 5000, 10000, 30000, 60000};
   static constexpr size_t kBuckets = kBoundsMs.size() + 1;
 
   void observe(double ms, uint64_t rows) {
@@ -77,6 +80,7 @@ struct OperatorMetrics {
   SingleWriterCounter records_out;
   SingleWriterCounter bytes_in;  // rows times their in-memory row size
   SingleWriterCounter bytes_out;
+  SingleWriterCounter side_records_out;  // all side outputs (late records, tagged outputs)
   SingleWriterGauge watermark{kMinTimestamp};  // the last watermark the operator emitted
   // Published by operators that know them (window operators, file sources).
   SingleWriterCounter late_dropped;

@@ -73,14 +73,18 @@ class NexmarkSource final : public detail::SourceOperator {
   }
 
   detail::SourceState poll(int64_t now_us) override {
-    if (next_ >= end_) return detail::SourceState::kEnd;
+    if (next_ >= end_) {
+      publish_lag(0);
+      return detail::SourceState::kEnd;
+    }
     uint64_t budget = kBatchesOfNumbersPerPoll * info_.batch_size;
+    uint64_t due = UINT64_MAX;  // event numbers of this subtask due by now (all, without a rate)
     if (options_.rate > 0) {
       if (start_us_ < 0) start_us_ = now_us;
       const double per_subtask = options_.rate / static_cast<double>(stride_);
-      const auto due =
-          static_cast<uint64_t>(static_cast<double>(now_us - start_us_) * per_subtask / 1e6) + 1;
+      due = static_cast<uint64_t>(static_cast<double>(now_us - start_us_) * per_subtask / 1e6) + 1;
       if (due <= covered_) {
+        publish_lag(0);
         next_poll_us_ =
             start_us_ + static_cast<int64_t>(static_cast<double>(covered_) * 1e6 / per_subtask);
         return detail::SourceState::kIdle;
@@ -105,6 +109,9 @@ class NexmarkSource final : public detail::SourceOperator {
     }
     next_ = n;
     covered_ += covered;
+    // Event numbers, every kind counted: a bids-only source lags by the events it has to cover.
+    const uint64_t remaining = next_ < end_ ? (end_ - next_ - 1) / stride_ + 1 : 0;
+    publish_lag(std::min(remaining, due - covered_));
     if (!rows.empty()) out_->emit(batch_);
     return detail::SourceState::kMore;
   }
