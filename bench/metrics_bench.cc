@@ -136,6 +136,23 @@ void run_once(const Workload& w, uint64_t events, int parallelism, bool metrics,
 
 int main(int argc, char** argv) {
   using namespace sluice::bench;
+  if (argc > 1 && std::string(argv[1]) == "one") {
+    // One run of one side, for an instruction count (bench/metrics_instructions.sh):
+    //   metrics_bench one <workload 0..2> <parallelism> <on|off> <events>
+    if (argc != 6) {
+      std::fprintf(stderr, "usage: metrics_bench one <workload> <parallelism> <on|off> <events>\n");
+      return 2;
+    }
+    const std::vector<Workload> all = workloads();
+    const auto index = static_cast<size_t>(std::atoi(argv[2]));
+    if (index >= all.size()) return 2;
+    Side side;
+    run_once(all[index], std::strtoull(argv[5], nullptr, 10), std::atoi(argv[3]),
+             std::string(argv[4]) == "on", side);
+    std::printf("%s: checksum %llu\n", all[index].name.c_str(),
+                static_cast<unsigned long long>(side.checksum));
+    return side.failures == 0 ? 0 : 1;
+  }
   const double scale = argc > 1 ? std::atof(argv[1]) : 0.25;
   const int repetitions = argc > 2 ? std::atoi(argv[2]) : 15;
   std::printf("metrics on vs off: best of %d paired runs each (order alternating); 2 workers\n\n",
