@@ -15,6 +15,7 @@
 #include "sluice/detail/interval_join_operator.h"
 #include "sluice/detail/operators.h"
 #include "sluice/detail/session_windows.h"
+#include "sluice/detail/window_join_operator.h"
 
 namespace sluice::testing {
 namespace {
@@ -54,6 +55,15 @@ std::vector<Step> script() {
     for (int i = 0; i < 50; ++i) {
       const int64_t t = b * 10 + i % 10;
       s.rows.push_back(Event{static_cast<uint64_t>((b * 7 + i * 13) % 23), t, i % 5 + 1});
+    }
+    // Late: at the watermark of the step before (b * 10 - 15), for every key, within reach of
+    // rows a join still holds. A restored operator must still know that watermark to treat them
+    // as the uninterrupted run does.
+    if (b % 3 == 0 && b > 0) {
+      for (uint64_t key = 0; key < 23; ++key) {
+        s.rows.push_back(Event{key, b * 10 - 15, 9});
+        s.rows.push_back(Event{key, b * 10 - 35, 8});  // in a window that has fired
+      }
     }
     steps.push_back(s);
     if (b % 3 == 2) steps.push_back(Step{true, b * 10 - 5, {}});
@@ -119,7 +129,7 @@ void expect_round_trips(const std::function<std::unique_ptr<detail::Operator>()>
   const std::vector<Step> steps = script();
   const std::vector<Out> whole = run<Out>(make, steps, -1, 1);
   ASSERT_FALSE(whole.empty());
-  for (int cut : {0, 5, 13, static_cast<int>(steps.size())}) {
+  for (int cut : {0, 4, 5, 12, 13, static_cast<int>(steps.size())}) {  // 4, 12: late rows next
     for (int p : {1, 2, 3}) {
       EXPECT_EQ(run<Out>(make, steps, cut, p), whole) << "cut " << cut << ", parallelism " << p;
     }
@@ -168,38 +178,52 @@ TEST(OperatorSnapshot, SessionWindowsRestore) {
   });
 }
 
-TEST(OperatorSnapshot, IntervalJoinRestoresAtAnyParallelism) {
-  // Both inputs get the script's rows; the left side sees them on input 0, the right on 1.
-  using Pair = std::pair<int64_t, int64_t>;
-  auto key = [](const Event& e) { return e.key; };
-  auto fn = [](const Event& l, const Event& r) { return Pair{l.time * 100 + l.value, r.time}; };
-  using Op =
-      detail::IntervalJoinOperator<Event, Event, Pair, decltype(key), decltype(key), decltype(fn)>;
-  // Wrapped so that each batch reaches both inputs.
-  class Both final : public detail::Operator {
-   public:
-    explicit Both(std::unique_ptr<Op> op) : op_(std::move(op)) {}
-    void open() override {
-      op_->set_info(info_);
-      op_->set_output(out_);
-      op_->open();
-    }
-    void process(int, detail::BatchBase& b) override {
-      op_->process(0, b);
-      op_->process(1, b);
-    }
-    void on_watermark(Timestamp w) override { op_->on_watermark(w); }
-    void on_end() override { op_->on_end(); }
-    void snapshot_state(uint64_t id, OperatorSnapshot& out) override {
-      op_->snapshot_state(id, out);
-    }
-    Status restore_state(const OperatorRestore& in) override { return op_->restore_state(in); }
+// A two-input join wrapped so that each batch of the script reaches both inputs: the left side
+// sees it on input 0, the right on 1.
+template <typename Op>
+class BothInputs final : public detail::Operator {
+ public:
+  explicit BothInputs(std::unique_ptr<Op> op) : op_(std::move(op)) {}
+  void open() override {
+    op_->set_info(info_);
+    op_->set_output(out_);
+    op_->open();
+  }
+  void process(int, detail::BatchBase& b) override {
+    op_->process(0, b);
+    op_->process(1, b);
+  }
+  void on_watermark(Timestamp w) override { op_->on_watermark(w); }
+  void on_end() override { op_->on_end(); }
+  void snapshot_state(uint64_t id, OperatorSnapshot& out) override { op_->snapshot_state(id, out); }
+  Status restore_state(const OperatorRestore& in) override { return op_->restore_state(in); }
 
-   private:
-    std::unique_ptr<Op> op_;
-  };
-  expect_round_trips<Pair>(
-      [=] { return std::make_unique<Both>(std::make_unique<Op>(key, key, -3, 2, fn, nullptr)); });
+ private:
+  std::unique_ptr<Op> op_;
+};
+
+using Pair = std::pair<int64_t, int64_t>;
+inline constexpr auto kKey = [](const Event& e) { return e.key; };
+inline constexpr auto kPairUp = [](const Event& l, const Event& r) {
+  return Pair{l.time * 100 + l.value, r.time};
+};
+
+TEST(OperatorSnapshot, IntervalJoinRestoresAtAnyParallelism) {
+  using Op = detail::IntervalJoinOperator<Event, Event, Pair, decltype(kKey), decltype(kKey),
+                                          decltype(kPairUp)>;
+  expect_round_trips<Pair>([] {
+    return std::make_unique<BothInputs<Op>>(
+        std::make_unique<Op>(kKey, kKey, -3, 2, kPairUp, nullptr));
+  });
+}
+
+TEST(OperatorSnapshot, WindowJoinRestoresAtAnyParallelism) {
+  using Op = detail::WindowJoinOperator<Event, Event, Pair, decltype(kKey), decltype(kKey),
+                                        decltype(kPairUp)>;
+  expect_round_trips<Pair>([] {
+    return std::make_unique<BothInputs<Op>>(
+        std::make_unique<Op>(kKey, kKey, 20, 0, kPairUp, nullptr));
+  });
 }
 
 TEST(OperatorSnapshot, GeneratorResumesAtItsPosition) {

@@ -129,6 +129,8 @@ class IntervalJoinState {
   void prefetch(const Key& key) const { keys_.prefetch(key); }
 
   int64_t watermark() const { return watermark_; }
+  // On a restore, before the held rows: the watermark the checkpointed state had passed.
+  void restore_watermark(int64_t watermark) { watermark_ = watermark; }
   int64_t rows_held() const { return rows_held_; }
   size_t keys_held() const { return keys_.size(); }
   int64_t late_rows() const { return late_rows_; }

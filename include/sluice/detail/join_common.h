@@ -130,6 +130,22 @@ Status restore_entries(const OperatorRestore& in, const std::string& op, Restore
   }
 }
 
+// A join's checkpoint: the watermark it has passed (operator-wide, so rows late before a restore
+// stay late after it) and its held rows by key group. `State` has watermark(), snapshot(max
+// parallelism), restore_watermark(w) and restore(group).
+template <typename State>
+void snapshot_join(const State& state, const OperatorInfo& info, OperatorSnapshot& out) {
+  StateWriter(&out.operator_state).write(state.watermark());
+  snapshot_entries(state.snapshot(info.max_parallelism), out);
+}
+template <typename Entry, typename State>
+Status restore_join(State& state, const OperatorInfo& info, const OperatorRestore& in) {
+  const Timestamp watermark = restored_watermark(in, info.subtask, info.parallelism);
+  if (watermark != kMinTimestamp) state.restore_watermark(watermark);
+  return restore_entries<Entry>(in, info.display(),
+                                [&](const auto& group) { state.restore(group); });
+}
+
 // Joined rows waiting to go downstream: appended one at a time, sent a batch at a time.
 template <typename Out>
 class JoinOutput {

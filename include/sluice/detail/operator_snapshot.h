@@ -22,6 +22,7 @@
 // layer, which owns it from then on.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,6 +33,7 @@
 #include "sluice/detail/key_groups.h"
 #include "sluice/state_serializer.h"
 #include "sluice/status.h"
+#include "sluice/time.h"
 
 namespace sluice::detail {
 
@@ -168,6 +170,21 @@ Status restore_keyed_map(Map& map, const OperatorRestore& in, const std::string&
     (void)in;
     return Status::invalid_argument("operator " + op + ": its state type cannot be restored");
   }
+}
+
+// The event-time watermark an operator resumes with, from the operator-wide streams whose first
+// field is the watermark each old subtask had passed: at the same parallelism its own subtask's;
+// at another, the lowest of them (no new subtask may treat as late what one old subtask would
+// not have). kMinTimestamp when no old subtask wrote one.
+inline Timestamp restored_watermark(const OperatorRestore& in, int subtask, int parallelism) {
+  const bool same = in.old_parallelism == parallelism;
+  Timestamp watermark = kMaxTimestamp;
+  for (size_t i = 0; i < in.operator_states.size(); ++i) {
+    if ((same && static_cast<int>(i) != subtask) || in.operator_states[i].empty()) continue;
+    StateReader r(in.operator_states[i]);
+    watermark = std::min(watermark, r.read<Timestamp>());
+  }
+  return watermark == kMaxTimestamp ? kMinTimestamp : watermark;
 }
 
 // Reads the operator-wide state the same subtask wrote in the old run with `fn(reader)`. Not OK,

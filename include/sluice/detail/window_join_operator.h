@@ -63,11 +63,10 @@ class WindowJoinOperator final : public Operator {
 
   bool has_state() const override { return true; }
   void snapshot_state(uint64_t, OperatorSnapshot& out) override {
-    snapshot_entries(state_.snapshot(info_.max_parallelism), out);
+    snapshot_join(state_, info_, out);
   }
   Status restore_state(const OperatorRestore& in) override {
-    return restore_entries<typename State::WindowEntry>(
-        in, info_.display(), [&](const auto& group) { state_.restore(group); });
+    return restore_join<typename State::WindowEntry>(state_, info_, in);
   }
 
   const State& state() const { return state_; }

@@ -88,6 +88,8 @@ class WindowJoinState {
   }
 
   int64_t watermark() const { return watermark_; }
+  // On a restore, before the held rows: the watermark the checkpointed state had passed.
+  void restore_watermark(int64_t watermark) { watermark_ = watermark; }
   int64_t rows_held() const { return rows_held_; }
   size_t windows_held() const { return windows_.size(); }
   int64_t late_rows() const { return late_rows_; }
