@@ -119,6 +119,12 @@ TEST(RocksDbCheckpointJob, StateIsCheckpointedAsIncrementalFilesAndRestoredInPro
   int shared = 0;
   for (const auto& [inode, count] : sst_inodes) shared += count > 1;
   EXPECT_GT(shared, 0) << "no SST file is shared between checkpoints";
+  // Retention deleted older checkpoints whose files the retained ones share: the newest still
+  // loads, every file present and matching its checksum.
+  EXPECT_GT(ids.front(), 1u);
+  std::vector<std::string> warnings;
+  EXPECT_TRUE(storage.load_latest(&warnings).has_value());
+  EXPECT_TRUE(warnings.empty()) << warnings.front();
   // The staging directories are gone with the job.
   std::error_code ec;
   EXPECT_TRUE(fs::is_empty(dir.path() + "/state", ec) || !fs::exists(dir.path() + "/state"));
