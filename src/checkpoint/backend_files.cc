@@ -1,6 +1,7 @@
 #include "checkpoint/backend_files.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -25,6 +26,15 @@ Status fsync_file(const std::string& path) {
   ::close(fd);
   return rc == 0 ? Status::ok()
                  : Status::failed(fmt::format("cannot fsync {}: {}", path, std::strerror(errno)));
+}
+
+// Whether two paths are links to one inode: the backend staged a file the previous checkpoint
+// stored (a restore linked it into the database).
+bool same_file(const std::string& a, const std::string& b) {
+  struct stat sa {
+  }, sb{};
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
 }
 
 }  // namespace
@@ -62,12 +72,19 @@ Result<StoredFile> BackendFileStore::store(const std::string& source, const std:
   if (ec) return Status::failed(fmt::format("cannot read {}: {}", source, ec.message()));
   auto it = previous_.find(name);
   if (fs::path(name).extension() == ".sst" && it != previous_.end() && it->second.size == size) {
-    fs::create_hard_link(previous_dir_ + "/" + name, target, ec);
-    if (!ec) {
-      ++reused_;
-      return it->second;
+    const std::string earlier = previous_dir_ + "/" + name;
+    auto same_bytes = [&] {
+      Result<uint64_t> sum = checksum_of_file(source);
+      return sum && *sum == it->second.checksum;
+    };
+    if (same_file(source, earlier) || same_bytes()) {
+      fs::create_hard_link(earlier, target, ec);
+      if (!ec) {
+        ++reused_;
+        return it->second;
+      }
+      ec.clear();  // no link possible: store it afresh
     }
-    ec.clear();  // no link possible: store it afresh
   }
   fs::create_hard_link(source, target, ec);
   if (ec) {

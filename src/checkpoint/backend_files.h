@@ -3,11 +3,14 @@
 // "n<node>-f/<name>" in the checkpoint's directory.
 //
 // Incremental: an SST file is immutable, so one that the previous complete checkpoint already
-// holds under the same name with the same size is hard-linked from there instead of copied, and
-// its checksum is taken from that checkpoint's manifest. Every checkpoint directory is thus
-// complete on its own: deleting an older one (retention) only drops a link, never a file a
-// retained checkpoint names. A new file is hard-linked from where the backend staged it when
-// both are on one filesystem, copied otherwise, and fsynced either way.
+// holds is hard-linked from there instead of copied, and its checksum is taken from that
+// checkpoint's manifest. "Already holds" means the same name, the same size, and either the same
+// inode (the backend's file is a link to the stored one, or the other way round) or, across
+// filesystems, the same checksum: after a restore at another parallelism a subtask's database
+// may come from another old subtask, whose SST numbers can repeat a name with other rows. Every
+// checkpoint directory is thus complete on its own: deleting an older one (retention) only drops a
+// link, never a file a retained checkpoint names. A new file is hard-linked from where the backend
+// staged it when both are on one filesystem, copied otherwise, and fsynced either way.
 //
 // Thread-safety: used by the checkpoint writer thread only.
 #pragma once
