@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <thread>
@@ -56,6 +57,19 @@ int wait_exit(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+// The id of the newest complete checkpoint under `dir`; 0 for none.
+uint64_t newest_checkpoint(const std::string& dir) {
+  uint64_t newest = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("chk-", 0) == 0 && fs::exists(entry.path() / "MANIFEST", ec)) {
+      newest = std::max<uint64_t>(newest, std::strtoull(name.c_str() + 4, nullptr, 10));
+    }
+  }
+  return newest;
+}
+
 // The published rows of every part file under `dir`, sorted; in-progress parts are not output.
 std::vector<std::string> published(const std::string& dir) {
   std::vector<std::string> lines;
@@ -69,6 +83,16 @@ std::vector<std::string> published(const std::string& dir) {
   }
   std::sort(lines.begin(), lines.end());
   return lines;
+}
+
+// The first row of `expected` not in `got` (sorted both), or "" for none.
+std::string first_missing(const std::vector<std::string>& got,
+                          const std::vector<std::string>& expected) {
+  std::vector<std::string> missing;
+  std::set_difference(expected.begin(), expected.end(), got.begin(), got.end(),
+                      std::back_inserter(missing));
+  return missing.empty() ? std::string()
+                         : missing.front() + " (of " + std::to_string(missing.size()) + ")";
 }
 
 // The output of one uninterrupted run without checkpoints (memory backend, parallelism 2),
@@ -98,11 +122,31 @@ void crash_many_times(int kills, uint32_t seed, const JobRun& config = {}) {
     return config.parallelisms[static_cast<size_t>(starts++) % config.parallelisms.size()];
   };
   while (killed < kills) {
+    const uint64_t before = newest_checkpoint(checkpoints);
     const pid_t pid = start(out, checkpoints, config, next_parallelism());
-    std::this_thread::sleep_for(std::chrono::milliseconds(60 + rng() % 250));
-    if (::kill(pid, SIGKILL) == 0 && wait_exit(pid) == 128 + SIGKILL) {
+    // Every run completes a checkpoint of its own before it may be killed, so that each restart
+    // restores (at another parallelism, when the test alternates them); then it dies at a
+    // random moment of the next 250 ms.
+    int status = -1;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (newest_checkpoint(checkpoints) == before && status < 0 &&
+           std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      int raw = 0;
+      if (::waitpid(pid, &raw, WNOHANG) == pid) {
+        status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+      }
+    }
+    if (status < 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 250));
+      ::kill(pid, SIGKILL);
+      status = wait_exit(pid);
+    }
+    if (status == 128 + SIGKILL) {
       ++killed;
     } else {
+      ASSERT_EQ(status, 0) << "the job failed (a restore it could not make?) after " << killed
+                           << " kills";
       ++exits;  // it finished before the kill: start over on fresh directories
       fs::remove_all(out);
       fs::remove_all(checkpoints);
@@ -111,7 +155,8 @@ void crash_many_times(int kills, uint32_t seed, const JobRun& config = {}) {
   ASSERT_EQ(wait_exit(start(out, checkpoints, config, next_parallelism())), 0);
   const std::vector<std::string> got = published(out);
   EXPECT_EQ(got.size(), expected.size());
-  EXPECT_TRUE(got == expected) << "output differs after " << killed << " kills";
+  EXPECT_TRUE(got == expected) << "output differs after " << killed
+                               << " kills; first missing: " << first_missing(got, expected);
   ::testing::Test::RecordProperty("kills", killed);
   ::testing::Test::RecordProperty("finished_before_kill", exits);
 }
