@@ -12,9 +12,9 @@
 //   SLUICE_CRASH_BACKEND=rocksdb  keyed process state in RocksDB (state.dir next to the
 //                                 checkpoints)
 //   SLUICE_CRASH_FAULT=after-pre-commit
-//                                 abort the process right after a sink subtask (not the first)
-//                                 pre-committed a part holding rows, before the checkpoint
-//                                 completes
+//                                 abort the process right after a sink subtask pre-committed a
+//                                 part holding rows, before the checkpoint completes (once an
+//                                 earlier checkpoint of the run has completed)
 //
 // Exits 0 once the input is consumed and the output published; a run killed at any moment and
 // started again with the same directories resumes from its latest checkpoint.
@@ -71,18 +71,17 @@ struct ProcessSums {
   }
 };
 
-// A sink that aborts the process right after a pre-commit of a part with rows, in a subtask
-// other than the first: the crash between pre-commit and commit that exactly-once delivery must
-// survive. (Not the first subtask: a restart at parallelism 1 continues that one's part numbers,
-// so its parts replayed under the same names would hide duplicates of an at-least-once sink.)
+// A sink that aborts the process right after a pre-commit of a part with rows, once a checkpoint
+// of this run has completed: the crash between pre-commit and commit that exactly-once delivery
+// must survive, with a checkpoint to restore from.
 template <typename S>
 struct AbortAfterPreCommit {
   S sink;
   bool armed = false;
-  size_t rows = 0;  // since the last pre-commit
+  bool committed = false;  // a checkpoint of this run completed
+  size_t rows = 0;         // since the last pre-commit
 
   void open(int subtask, int parallelism, bool checkpointing) {
-    armed = armed && subtask > 0;
     sink.open(subtask, parallelism, checkpointing);
   }
   void write(std::span<const Result> batch) {
@@ -92,10 +91,13 @@ struct AbortAfterPreCommit {
   void finish() { sink.finish(); }
   void pre_commit(uint64_t id, std::vector<char>& state) {
     sink.pre_commit(id, state);
-    if (armed && rows > 0) std::abort();
+    if (armed && committed && rows > 0) std::abort();
     rows = 0;
   }
-  void commit(uint64_t id) { sink.commit(id); }
+  void commit(uint64_t id) {
+    sink.commit(id);
+    committed = true;
+  }
   sluice::Status recover(const std::vector<std::vector<char>>& states, int old_parallelism) {
     return sink.recover(states, old_parallelism);
   }
