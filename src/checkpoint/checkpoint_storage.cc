@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "checkpoint/backend_files.h"
 #include "sluice/detail/key_groups.h"
 
 namespace sluice::checkpoint {
@@ -117,6 +118,7 @@ Result<uint64_t> CheckpointStorage::write(uint64_t id, int max_parallelism,
     manifest += fmt::format("node {} {} {}\n", n.node, n.parallelism, n.name);
   }
   uint64_t stored_bytes = 0;
+  BackendFileStore backend_files(previous_complete(id));
   auto store = [&](const std::string& name, int node, char kind, int index,
                    std::string_view raw) -> Status {
     const std::string stored = compress(raw);
@@ -148,10 +150,16 @@ Result<uint64_t> CheckpointStorage::write(uint64_t id, int max_parallelism,
     }
     for (const detail::BackendFile& f : snap.files) {
       if (!status.is_ok()) break;
-      Result<std::string> bytes = read_whole(f.path);
-      status =
-          bytes ? store(fmt::format("n{}-f-{}", st.node, f.name), st.node, 'f', f.key_group, *bytes)
-                : bytes.status();
+      const std::string name = fmt::format("n{}-f/{}", st.node, f.name);
+      if (fault_) status = fault_(dir + "/" + name);
+      Result<StoredFile> file = status.is_ok() ? backend_files.store(f.path, name, dir + "/" + name)
+                                               : Result<StoredFile>(status);
+      if (!file) {
+        status = file.status();
+        break;
+      }
+      manifest += fmt::format("file {} {} f {} {} {} {:016x}\n", name, st.node, f.key_group,
+                              file->size, file->size, file->checksum);
     }
   }
   if (status.is_ok()) {
@@ -168,7 +176,9 @@ Result<uint64_t> CheckpointStorage::write(uint64_t id, int max_parallelism,
     fs::remove_all(dir, ec);
     return status;
   }
-  return stored_bytes + manifest.size();
+  last_write_ = {backend_files.files_reused(), backend_files.files_copied(),
+                 backend_files.bytes_copied()};
+  return stored_bytes + backend_files.bytes_copied() + manifest.size();
 }
 
 std::vector<uint64_t> CheckpointStorage::complete_ids() const {
@@ -247,19 +257,29 @@ Result<std::optional<LoadedCheckpoint>> CheckpointStorage::load(uint64_t id) con
         it->second.offsets[static_cast<size_t>(subtask)] = text_offset;
       }
     } else if (word == "file") {
-      std::string name, sum;
+      std::string name, sum_text;
       int node = 0, index = 0;
       char kind = 0;
       uint64_t raw = 0, stored = 0;
-      in >> name >> node >> kind >> index >> raw >> stored >> sum;
-      Result<std::string> bytes = read_whole(cp.dir + "/" + name);
-      if (!bytes) return bytes.status();
-      if (bytes->size() != stored || fmt::format("{:016x}", checksum(*bytes)) != sum) {
-        return Status::invalid_argument("file " + name + " does not match its checksum");
-      }
+      in >> name >> node >> kind >> index >> raw >> stored >> sum_text;
       auto it = cp.nodes.find(node);
       if (it == cp.nodes.end()) return Status::invalid_argument("file of an unknown node");
-      if (kind == 'f') continue;  // backend files are restored by their backend
+      if (kind == 'f') {  // stored as the backend wrote it; the backend reads it in place
+        const std::string path = cp.dir + "/" + name;
+        std::error_code ec;
+        Result<uint64_t> sum = checksum_of_file(path);
+        if (!sum) return sum.status();
+        if (fs::file_size(path, ec) != stored || fmt::format("{:016x}", *sum) != sum_text) {
+          return Status::invalid_argument("file " + name + " does not match its checksum");
+        }
+        it->second.files.push_back(path);
+        continue;
+      }
+      Result<std::string> bytes = read_whole(cp.dir + "/" + name);
+      if (!bytes) return bytes.status();
+      if (bytes->size() != stored || fmt::format("{:016x}", checksum(*bytes)) != sum_text) {
+        return Status::invalid_argument("file " + name + " does not match its checksum");
+      }
       Result<std::vector<char>> data = decompress(*bytes, raw);
       if (!data) return Status::invalid_argument("file " + name + " " + data.status().message());
       if (kind == 's' && index >= 0 && index < it->second.parallelism) {
@@ -273,6 +293,12 @@ Result<std::optional<LoadedCheckpoint>> CheckpointStorage::load(uint64_t id) con
   }
   if (!header) return Status::invalid_argument("not a checkpoint manifest");
   return std::optional<LoadedCheckpoint>(std::move(cp));
+}
+
+std::string CheckpointStorage::previous_complete(uint64_t id) const {
+  const std::vector<uint64_t> ids = complete_ids();
+  auto it = std::lower_bound(ids.begin(), ids.end(), id);
+  return it == ids.begin() ? std::string() : path_of(*std::prev(it));
 }
 
 std::optional<LoadedCheckpoint> CheckpointStorage::load_latest(

@@ -46,6 +46,14 @@ struct NodeState {
   std::vector<std::vector<char>> operator_states;  // by subtask
   std::map<int, std::vector<char>> key_groups;
   std::vector<std::string> offsets;  // by subtask, readable
+  std::vector<std::string> files;    // backend files, paths in the checkpoint's directory
+};
+
+// What the last write() stored of backend files.
+struct BackendFileFigures {
+  int files_reused = 0;  // hard-linked from the previous checkpoint
+  int files_copied = 0;  // stored afresh (linked from the backend's staging, or copied)
+  uint64_t bytes_copied = 0;
 };
 
 struct LoadedCheckpoint {
@@ -62,8 +70,8 @@ class CheckpointStorage {
   const std::string& dir() const { return dir_; }
   // Creates the directory (and its parents) when missing.
   Status prepare() const;
-  // Writes checkpoint `id` and renames its manifest into place. Returns the bytes stored. On
-  // failure the partial directory is removed.
+  // Writes checkpoint `id` and renames its manifest into place. Returns the bytes stored (of
+  // backend files, those stored afresh). On failure the partial directory is removed.
   Result<uint64_t> write(uint64_t id, int max_parallelism, const std::vector<NodeLayout>& nodes,
                          std::vector<SubtaskState>& states);
   // The newest complete, intact checkpoint; nullopt when there is none. Each skipped checkpoint
@@ -75,6 +83,7 @@ class CheckpointStorage {
   // Ids of the directories that hold a MANIFEST, ascending.
   std::vector<uint64_t> complete_ids() const;
   std::string path_of(uint64_t id) const;
+  BackendFileFigures last_write() const { return last_write_; }
 
   // Tests: called before each file is written; a non-OK status fails that write like an I/O
   // error would.
@@ -85,9 +94,12 @@ class CheckpointStorage {
  private:
   Result<std::optional<LoadedCheckpoint>> load(uint64_t id) const;
   Status write_file(const std::string& path, std::string_view data) const;
+  // The directory of the newest complete checkpoint older than `id`; "" when there is none.
+  std::string previous_complete(uint64_t id) const;
 
   std::string dir_;
   std::function<Status(const std::string&)> fault_;
+  BackendFileFigures last_write_;
 };
 
 }  // namespace sluice::checkpoint

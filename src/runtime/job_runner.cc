@@ -470,6 +470,7 @@ Status JobRunner::restore(const checkpoint::LoadedCheckpoint& cp) {
       in.checkpoint_id = cp.id;
       in.old_parallelism = it->second.parallelism;
       in.operator_states = it->second.operator_states;
+      in.files = it->second.files;  // every old subtask's: a backend picks what it needs
       const detail::KeyGroupRange range =
           detail::key_group_range(t->subtask(), spec.parallelism, options_.max_parallelism);
       for (const auto& [g, bytes] : it->second.key_groups) {

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <map>
@@ -22,6 +23,7 @@
 
 #include "sluice/detail/rocksdb_store.h"
 #include "state/rocksdb_internal.h"
+#include "state/rocksdb_ttl_filter.h"
 
 namespace sluice::detail {
 namespace {
@@ -62,11 +64,32 @@ Status io_error(const std::string& what, const std::error_code& ec) {
   return Status::internal("RocksDB checkpoint: " + what + ": " + ec.message());
 }
 
+// Puts `files` into `dir` (created, emptied first): SST files are immutable, so a hard link is
+// enough where the filesystem allows one; the others (MANIFEST, CURRENT, OPTIONS) are written by
+// the database and must be copies.
+Status link_files(const std::vector<std::string>& files, const std::string& dir) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  fs::create_directories(dir, ec);
+  if (ec) return io_error("creating '" + dir + "'", ec);
+  for (const std::string& f : files) {
+    const fs::path source(f);
+    const fs::path target = fs::path(dir) / source.filename();
+    ec.clear();
+    if (source.extension() == ".sst") fs::create_hard_link(source, target, ec);
+    if (source.extension() != ".sst" || ec) {
+      ec.clear();
+      fs::copy_file(source, target, fs::copy_options::overwrite_existing, ec);
+    }
+    if (ec) return io_error("restoring '" + f + "'", ec);
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
-Result<RocksCheckpoint> RocksDbStore::checkpoint(const std::string& dir,
-                                                 const std::vector<StoredTimer>& timers,
-                                                 const std::vector<std::string>& previous) {
+Result<std::vector<std::string>> RocksDbStore::stage_checkpoint(
+    const std::string& dir, const std::vector<StoredTimer>& timers) {
   // The timers replace those of the last checkpoint; with none now and none before, the family
   // is left alone so that an unchanged state makes no new SST file.
   rocksdb::ColumnFamilyHandle* timer_family = family(kTimersFamily);
@@ -89,15 +112,30 @@ Result<RocksCheckpoint> RocksDbStore::checkpoint(const std::string& dir,
     if (!s.ok()) return Status::internal("RocksDB checkpoint: writing timers: " + s.ToString());
   }
 
-  const std::string staging = dir_ + ".checkpoint";
   std::error_code ec;
-  fs::remove_all(staging, ec);
+  fs::remove_all(dir, ec);
+  fs::create_directories(fs::path(dir).parent_path(), ec);
   rocksdb::Checkpoint* raw = nullptr;
   rocksdb::Status s = rocksdb::Checkpoint::Create(db_, &raw);
   std::unique_ptr<rocksdb::Checkpoint> cp(raw);
-  if (s.ok()) s = cp->CreateCheckpoint(staging, /*log_size_for_flush=*/0);
+  if (s.ok()) s = cp->CreateCheckpoint(dir, /*log_size_for_flush=*/0);
   if (!s.ok()) return Status::internal("RocksDB checkpoint: " + s.ToString());
+  std::vector<std::string> files;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    files.push_back(fs::absolute(e.path()).string());
+  }
+  if (ec) return io_error("listing '" + dir + "'", ec);
+  std::sort(files.begin(), files.end());
+  return files;
+}
 
+Result<RocksCheckpoint> RocksDbStore::checkpoint(const std::string& dir,
+                                                 const std::vector<StoredTimer>& timers,
+                                                 const std::vector<std::string>& previous) {
+  const std::string staging = dir_ + ".checkpoint";
+  Result<std::vector<std::string>> staged = stage_checkpoint(staging, timers);
+  if (!staged) return staged.status();
+  std::error_code ec;
   std::map<std::string, std::string> earlier;  // SST file name -> its path in `previous`
   for (const std::string& p : previous) {
     const fs::path path(p);
@@ -106,7 +144,8 @@ Result<RocksCheckpoint> RocksDbStore::checkpoint(const std::string& dir,
   fs::create_directories(dir, ec);
   if (ec) return io_error("creating '" + dir + "'", ec);
   RocksCheckpoint out;
-  for (const fs::directory_entry& e : fs::directory_iterator(staging)) {
+  for (const std::string& file : *staged) {
+    const fs::directory_entry e(file);
     const std::string name = e.path().filename().string();
     auto it = earlier.find(name);
     if (it != earlier.end() && fs::file_size(it->second, ec) == e.file_size()) {
@@ -128,26 +167,11 @@ Result<RocksCheckpoint> RocksDbStore::checkpoint(const std::string& dir,
 }
 
 Status RocksDbStore::restore_checkpoint(const std::vector<std::string>& files, int first_group,
-                                        int last_group, std::vector<StoredTimer>* timers) {
+                                        int last_group, std::vector<StoredTimer>* timers,
+                                        const std::vector<std::vector<std::string>>& merged) {
   auto restore = [&]() -> Status {
     close_db();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-    fs::create_directories(dir_, ec);
-    if (ec) return io_error("creating '" + dir_ + "'", ec);
-    for (const std::string& f : files) {
-      const fs::path source(f);
-      const fs::path target = fs::path(dir_) / source.filename();
-      // SST files are immutable: a hard link is enough where the filesystem allows one. The other
-      // files (MANIFEST, CURRENT, OPTIONS) are written by the database and must be copies.
-      ec.clear();
-      if (source.extension() == ".sst") fs::create_hard_link(source, target, ec);
-      if (source.extension() != ".sst" || ec) {
-        ec.clear();
-        fs::copy_file(source, target, fs::copy_options::overwrite_existing, ec);
-      }
-      if (ec) return io_error("restoring '" + f + "'", ec);
-    }
+    SLUICE_RETURN_IF_ERROR(link_files(files, dir_));
     std::vector<std::string> families;
     rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir_, &families);
     if (!s.ok())
@@ -162,6 +186,9 @@ Status RocksDbStore::restore_checkpoint(const std::vector<std::string>& files, i
       }
       if (!s.ok())
         return Status::internal("RocksDB checkpoint: dropping key groups: " + s.ToString());
+    }
+    for (const std::vector<std::string>& other : merged) {
+      SLUICE_RETURN_IF_ERROR(merge_checkpoint(other, first_group, last_group));
     }
     rocksdb::ColumnFamilyHandle* timer_family = family(kTimersFamily);
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), timer_family));
@@ -192,6 +219,56 @@ Status RocksDbStore::restore_checkpoint(const std::vector<std::string>& files, i
     if (Status empty = open_db({}); !empty.is_ok()) fail("reopening", empty.message());
   }
   return result;
+}
+
+Status RocksDbStore::merge_checkpoint(const std::vector<std::string>& files, int first_group,
+                                      int last_group) {
+  const std::string dir = dir_ + ".merge";
+  SLUICE_RETURN_IF_ERROR(link_files(files, dir));
+  std::vector<std::string> names;
+  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names);
+  if (!s.ok())
+    return Status::invalid_argument("RocksDB checkpoint: not a checkpoint: " + s.ToString());
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const std::string& name : names) {
+    rocksdb::ColumnFamilyOptions o;
+    // List rows may still be merge operands: they read back merged.
+    const RocksColumn* c = name.starts_with(kStatePrefix)
+                               ? find(std::string_view(name).substr(kStatePrefix.size()))
+                               : nullptr;
+    if (c != nullptr && c->kind() == ColumnKind::kList)
+      o.merge_operator = std::make_shared<ListAppendOperator>();
+    families.emplace_back(name, o);
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir, families, &handles, &raw);
+  if (!s.ok())
+    return Status::internal("RocksDB checkpoint: cannot open '" + dir + "': " + s.ToString());
+  std::unique_ptr<rocksdb::DB> other(raw);
+  const std::string from = group_bytes(first_group);
+  const std::string to = last_group + 1 < max_parallelism_ ? group_bytes(last_group + 1) : kEnd;
+  rocksdb::WriteBatch batch;
+  for (rocksdb::ColumnFamilyHandle* h : handles) {
+    if (!s.ok()) break;
+    if (h->GetName() == rocksdb::kDefaultColumnFamilyName) continue;
+    rocksdb::ColumnFamilyHandle* target = family(h->GetName());
+    std::unique_ptr<rocksdb::Iterator> it(other->NewIterator(rocksdb::ReadOptions(), h));
+    for (it->Seek(from); s.ok() && it->Valid() && it->key().compare(to) < 0; it->Next()) {
+      s = batch.Put(target, it->key(), it->value());
+      if (s.ok() && batch.GetDataSize() >= (8 << 20)) {
+        s = db_->Write(write_options(), &batch);
+        batch.Clear();
+      }
+    }
+    if (s.ok()) s = it->status();
+  }
+  if (s.ok()) s = db_->Write(write_options(), &batch);
+  for (rocksdb::ColumnFamilyHandle* h : handles) other->DestroyColumnFamilyHandle(h);
+  other.reset();
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return s.ok() ? Status::ok() : Status::internal("RocksDB checkpoint: merging: " + s.ToString());
 }
 
 }  // namespace sluice::detail

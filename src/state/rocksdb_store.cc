@@ -41,11 +41,13 @@ RocksDbStore::~RocksDbStore() {
   close_db();
   std::error_code ec;
   fs::remove_all(dir_, ec);
+  fs::remove_all(staging_root(), ec);
 }
 
 Result<std::unique_ptr<RocksDbStore>> RocksDbStore::open(std::string dir, int max_parallelism) {
   std::error_code ec;
   fs::remove_all(dir, ec);
+  fs::remove_all(dir + std::string(kStagingSuffix), ec);
   fs::create_directories(dir, ec);
   if (ec) {
     return Status::invalid_argument("state.dir: cannot create '" + dir + "': " + ec.message());

@@ -10,55 +10,24 @@
 #include <span>
 
 #include "checkpoint/checkpoint_storage.h"
+#include "checkpoint/sums_job.h"
 #include "checkpoint/test_dir.h"
 #include "sluice/sluice.h"
 
 namespace sluice {
 namespace {
 
-struct Row {
-  uint64_t key;
-  int64_t value;
-  uint64_t index;
-};
+using testing::expected_sums;
+using testing::kRows;
+using testing::MaxSink;
+using testing::Row;
+using testing::row_of;
 
-constexpr uint64_t kRows = 20'000;
-Row row_of(uint64_t i) { return Row{(i * 7919) % 61, static_cast<int64_t>(i % 100) + 1, i}; }
-
-std::map<uint64_t, int64_t> expected_sums() {
-  std::map<uint64_t, int64_t> sums;
-  for (uint64_t i = 0; i < kRows; ++i) sums[row_of(i).key] += row_of(i).value;
-  return sums;
-}
-
-// Keeps the highest running sum seen per key (sums only grow), and counts rows.
-struct MaxSink {
-  struct Shared {
-    std::mutex mutex;
-    std::map<uint64_t, int64_t> max;
-    uint64_t rows = 0;
-  };
-  std::shared_ptr<Shared> shared = std::make_shared<Shared>();
-  void write(std::span<const std::pair<uint64_t, int64_t>> rows) {
-    std::lock_guard<std::mutex> lock(shared->mutex);
-    for (const auto& [k, v] : rows) shared->max[k] = std::max(shared->max[k], v);
-    shared->rows += rows.size();
-  }
-};
-
-// generator (paced) -> map (may fail once) -> key_by -> running sum -> sink.
+// testing::failing_input -> key_by -> running sum -> sink.
 Status run_job(const JobOptions& options, MaxSink sink, std::atomic<bool>* fail_once,
                JobStats* stats) {
   Environment env(options);
-  GeneratorOptions gen;
-  gen.rate = 40'000;
-  env.generate(kRows, row_of, gen)
-      .map([fail_once](const Row& r) {
-        if (fail_once != nullptr && r.index == 12'000 && fail_once->exchange(false)) {
-          throw std::runtime_error("injected failure");
-        }
-        return r;
-      })
+  testing::failing_input(env, fail_once)
       .key_by([](const Row& r) { return r.key; })
       .aggregate(
           int64_t{0}, [](int64_t& acc, const Row& r) { acc += r.value; },
@@ -95,15 +64,10 @@ TEST(CheckpointJob, CheckpointsCompleteWhileTheJobRuns) {
 
 TEST(CheckpointJob, AFailedJobRestartsFromTheLatestCheckpointWithoutCountingTwice) {
   testing::TempDir dir;
-  JobOptions o = checkpointed(dir.path());
-  ASSERT_TRUE(o.set("restart.attempts", "2"));
-  ASSERT_TRUE(o.set("restart.backoff", "10ms"));
   MaxSink sink;
-  std::atomic<bool> fail_once{true};
   JobStats stats;
-  Status s = run_job(o, sink, &fail_once, &stats);
+  Status s = testing::run_with_one_failure(checkpointed(dir.path()), run_job, sink, &stats);
   ASSERT_TRUE(s) << s.to_string();
-  EXPECT_FALSE(fail_once.load());
   EXPECT_EQ(stats.restarts, 1);
   EXPECT_GT(stats.restored_from, 0u);  // the failure came after checkpoints completed
   EXPECT_EQ(sink.shared->max, expected_sums());

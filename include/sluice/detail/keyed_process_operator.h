@@ -9,7 +9,8 @@
 // next_timer_us() has passed), both between batches; each such pass, and each batch, ends with a
 // bounded incremental cleanup of expired state and empty keys.
 //
-// Checkpointed: backend_ (state and timers, per key group in the backend's format). Not
+// Checkpointed: backend_ (state and timers: per key group in the backend's format, or with RocksDB
+// the database's files, see detail/rocksdb_job_checkpoint.h). Not
 // checkpointed: the buffers, the watermark (re-established by the inputs), the processing clock.
 //
 // Thread-safety: driven by its task's thread.
@@ -40,6 +41,7 @@ class KeyedProcessOperator final : public Operator {
       auto rocks = RocksDbStateBackend<K>::open(
           subtask_state_dir(state_config_.dir, info_.name, info_.subtask), info_.max_parallelism);
       if (!rocks) throw std::runtime_error(rocks.status().message());
+      rocks_ = rocks->get();
       backend_ = std::move(*rocks);
     } else {
       backend_ = std::make_unique<InMemoryStateBackend<K>>(info_.max_parallelism);
@@ -123,7 +125,12 @@ class KeyedProcessOperator final : public Operator {
   }
 
   bool has_state() const override { return true; }
-  void snapshot_state(uint64_t, OperatorSnapshot& out) override {
+  void snapshot_state(uint64_t id, OperatorSnapshot& out) override {
+    if (rocks_ != nullptr) {  // the database's own files, incrementally
+      Status s = rocks_->snapshot_files(id, info_.subtask, out);
+      if (!s.is_ok()) throw std::runtime_error(s.message());
+      return;
+    }
     std::vector<bool> present(static_cast<size_t>(info_.max_parallelism));
     backend_->keys().for_each([&](const K& key, uint32_t) {
       present[static_cast<size_t>(key_group_of(hash_key(key), info_.max_parallelism))] = true;
@@ -137,8 +144,22 @@ class KeyedProcessOperator final : public Operator {
     }
   }
   Status restore_state(const OperatorRestore& in) override {
+    if (!in.files.empty()) {
+      if (rocks_ == nullptr) {
+        return Status::invalid_argument(
+            "operator " + info_.display() +
+            ": its state was checkpointed by the RocksDB backend; restore it with "
+            "state.backend=rocksdb");
+      }
+      Status s = rocks_->restore_files(in, info_.subtask, info_.parallelism);
+      return s.is_ok() ? s : Status(s.code(), "operator " + info_.display() + ": " + s.message());
+    }
     return read_key_groups(in, info_.display(),
                            [&](int g, StateReader& r) { return backend_->restore(g, r); });
+  }
+
+  void notify_checkpoint_complete(uint64_t id) override {
+    if (rocks_ != nullptr) rocks_->release_staged(id);
   }
 
   // For tests and tools: the state of this subtask.
@@ -177,6 +198,7 @@ class KeyedProcessOperator final : public Operator {
   KeyFn key_fn_;
   F fn_;
   std::unique_ptr<KeyedStateBackend<K>> backend_;  // checkpointed
+  RocksDbStateBackend<K>* rocks_ = nullptr;        // backend_ when it is RocksDB's
   ProcessingClock clock_;
   Timestamp watermark_ = kMinTimestamp;
   bool times_seen_ = false;  // the input carries event times

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "sluice/detail/keyed_state_backend.h"
+#include "sluice/detail/rocksdb_job_checkpoint.h"
 #include "sluice/detail/rocksdb_store.h"
 
 namespace sluice::detail {
@@ -60,6 +61,19 @@ class RocksDbStateBackend final : public KeyedStateBackend<K> {
                             int last_group) {
     std::vector<StoredTimer> timers;
     Status s = store_->restore_checkpoint(files, first_group, last_group, &timers);
+    if (!s.is_ok()) return s;
+    return add_timers(timers);
+  }
+
+  // ---- in the job's checkpoints (detail/rocksdb_job_checkpoint.h) ----
+  Status snapshot_files(uint64_t id, int subtask, OperatorSnapshot& out) {
+    return snapshot_rocksdb_files(*store_, id, subtask, stored_timers(), out);
+  }
+  void release_staged(uint64_t id) { release_staged_rocksdb(*store_, id); }
+  // REQUIRES: as restore_checkpoint.
+  Status restore_files(const OperatorRestore& in, int subtask, int parallelism) {
+    std::vector<StoredTimer> timers;
+    Status s = restore_rocksdb_files(*store_, in, subtask, parallelism, &timers);
     if (!s.is_ok()) return s;
     return add_timers(timers);
   }

@@ -133,16 +133,24 @@ class RocksDbStore {
   Status restore(int key_group, StateReader& r, std::vector<StoredTimer>* timers);
 
   // ---- native incremental checkpoints ----
+  // Writes `timers` into the checkpoint's timer column, flushes, and makes a RocksDB checkpoint
+  // in `dir` (replaced): hard links to the live SST files and copies of the small metadata
+  // files, so it costs a flush, not a copy of the state. Returns the files' absolute paths.
+  Result<std::vector<std::string>> stage_checkpoint(const std::string& dir,
+                                                    const std::vector<StoredTimer>& timers);
   // Writes `timers` into the checkpoint's timer column, flushes, and makes a checkpoint in `dir`
   // (created): SST files already listed in `previous` are referenced, not copied.
   Result<RocksCheckpoint> checkpoint(const std::string& dir, const std::vector<StoredTimer>& timers,
                                      const std::vector<std::string>& previous);
   // Replaces the database with the checkpoint made of `files`, keeps key groups
-  // [first_group, last_group] only (DeleteRange for the others) and hands back their timers.
+  // [first_group, last_group] only (DeleteRange for the others), adds the rows of those groups
+  // from each checkpoint of `merged` (other subtasks' checkpoints, when subtasks merge) and
+  // hands back the timers.
   // Columns created before keep their RocksColumn (re-bound to the restored family); families
   // of the checkpoint that no column asks for are kept as they are.
   Status restore_checkpoint(const std::vector<std::string>& files, int first_group, int last_group,
-                            std::vector<StoredTimer>* timers);
+                            std::vector<StoredTimer>* timers,
+                            const std::vector<std::vector<std::string>>& merged = {});
   // Compacts every column (the TTL filter runs); for tests and tools.
   Status compact();
 
@@ -151,6 +159,10 @@ class RocksDbStore {
 
   rocksdb::DB* db() const { return db_; }
   const std::string& dir() const { return dir_; }
+  // Where checkpoints of the job are staged (stage_checkpoint), next to dir(); removed with the
+  // store.
+  std::string staging_root() const { return dir_ + std::string(kStagingSuffix); }
+  static constexpr std::string_view kStagingSuffix = ".staging";
   int max_parallelism() const { return max_parallelism_; }
   [[noreturn]] void fail(std::string_view what, const std::string& status) const;
 
@@ -160,6 +172,9 @@ class RocksDbStore {
   // binds the columns to their families and creates the families of columns not among them.
   Status open_db(const std::vector<std::string>& existing);
   void close_db();
+  // Copies the rows of key groups [first_group, last_group] of the checkpoint made of `files`
+  // into this database.
+  Status merge_checkpoint(const std::vector<std::string>& files, int first_group, int last_group);
   rocksdb::ColumnFamilyOptions family_options(const RocksColumn* column);
   rocksdb::ColumnFamilyHandle* create_family(const std::string& name, const RocksColumn* column);
   // The open family `name`, created (plain) when missing.

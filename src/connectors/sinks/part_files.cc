@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -139,12 +140,19 @@ Status PartFiles::recover(const std::vector<std::vector<char>>& states, int old_
     return Status::io_error(e.what());
   }
   // In-progress parts of the owned subtasks are from after the checkpoint: the replay rewrites
-  // their rows.
+  // their rows. A published part of this subtask's number is never written again: after
+  // restores at other parallelisms this subtask may continue no old subtask of its number (say
+  // 2 -> 1 -> 3: the new subtask 1 finds no state of an old subtask 1), and its parts must not
+  // replace the ones that subtask published before.
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
     const std::string name = entry.path().filename().string();
     int s = -1;
     unsigned long long seq = 0;
+    if (std::sscanf(name.c_str(), "part-%d-%llu.", &s, &seq) == 2 && s == subtask_) {
+      next_seq_ = std::max<uint64_t>(next_seq_, seq + 1);
+      continue;
+    }
     if (std::sscanf(name.c_str(), ".part-%d-%llu.", &s, &seq) != 2) continue;
     if (name.size() < 11 || name.compare(name.size() - 11, 11, ".inprogress") != 0) continue;
     if ((s % parallelism_) != subtask_ && s >= 0) continue;
