@@ -13,7 +13,8 @@
 // execute() blocks until a bounded job ends, the job fails (an exception in a user function, with
 // the operator's name), or it is cancelled (Ctrl-C, or cancel() from another thread).
 //
-// Thread-safety: build and execute from one thread; cancel() from any thread.
+// Thread-safety: build and execute from one thread; cancel() and the savepoint calls from any
+// thread.
 #pragma once
 
 #include <atomic>
@@ -65,6 +66,16 @@ class Environment {
   Status execute(const std::string& job_name = "job");
   // Stops a running execute() from any thread; it returns a cancelled status.
   void cancel();
+  // Takes a savepoint of the running job into `dir` and returns the savepoint's own directory
+  // (`<dir>/savepoint-<id>`, self-contained) once it is complete; sinks commit it like a
+  // checkpoint. Works with or without `checkpoint.dir`. Blocks the calling thread (any thread but
+  // execute()'s). Not OK when it failed (a source has finished, an operator declined, the
+  // checkpoint timeout passed, a write failed), and NotFound when no job is running yet.
+  Result<std::string> trigger_savepoint(const std::string& dir);
+  // The same, then stops the job: sources emit nothing after the savepoint's barrier, the sinks
+  // commit what it covers, and execute() returns OK with stats().stopped_with_savepoint set.
+  // Resume with the job option `savepoint.path` = the returned directory.
+  Result<std::string> stop_with_savepoint(const std::string& dir);
   // Figures of the last execute().
   const JobStats& stats() const { return stats_; }
 
@@ -77,6 +88,8 @@ class Environment {
   std::mutex running_mutex_;
   bool cancel_requested_ = false;  // guarded by running_mutex_
   void* running_ = nullptr;        // guarded by running_mutex_; the JobRunner while execute() runs
+
+  Result<std::string> savepoint(const std::string& dir, bool stop);
 };
 
 }  // namespace sluice

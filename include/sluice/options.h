@@ -54,6 +54,11 @@ struct JobOptions {
   std::string checkpoint_dir;
   int checkpoint_retain = 3;
   int64_t checkpoint_timeout_us = 60'000'000;
+  // A savepoint directory ("<dir>/savepoint-<id>", as a savepoint request returned it) the job
+  // starts from instead of the latest checkpoint of `checkpoint_dir`; keyed operators may have
+  // another parallelism than when it was taken. An in-process restart after a failure prefers a
+  // checkpoint taken since.
+  std::string savepoint_path;
   // After an operator failure the job restarts in-process from the latest checkpoint, at most
   // `restart_attempts` times, waiting `restart_backoff_us` before the first restart and twice as
   // long before each next one (at most a minute).
@@ -106,6 +111,8 @@ struct JobStats {
   uint64_t checkpoint_last_bytes = 0;       // stored (compressed), last periodic one
   uint64_t restored_from = 0;
   int restarts = 0;
+  // Set when the job was stopped with a savepoint (Environment::stop_with_savepoint): its path.
+  std::string stopped_with_savepoint;
 };
 
 }  // namespace sluice

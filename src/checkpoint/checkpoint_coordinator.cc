@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -12,6 +13,15 @@ int64_t monotonic_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+// `<target>/savepoint-<id>`, or with a suffix when a savepoint of another run has that name.
+std::string savepoint_dir(const std::string& target, uint64_t id) {
+  const std::string base = fmt::format("{}/savepoint-{}", target, id);
+  std::error_code ec;
+  std::string dir = base;
+  for (int n = 2; std::filesystem::exists(dir, ec); ++n) dir = fmt::format("{}-{}", base, n);
+  return dir;
 }
 }  // namespace
 
@@ -36,6 +46,55 @@ CheckpointCoordinator::~CheckpointCoordinator() {
   }
   cv_.notify_all();
   writer_.join();
+  const Status ended = Status::cancelled("the job ended before the savepoint was taken");
+  if (aligning_) answer(pending_, ended);
+  for (auto& r : requests_) r->done.set_value(ended);
+}
+
+std::future<Result<std::string>> CheckpointCoordinator::request_savepoint(std::string target_dir,
+                                                                          bool stop) {
+  auto request = std::make_shared<SavepointRequest>();
+  request->target_dir = std::move(target_dir);
+  request->stop = stop;
+  std::future<Result<std::string>> done = request->done.get_future();
+  std::lock_guard<std::mutex> lock(mutex_);
+  requests_.push_back(std::move(request));
+  return done;
+}
+
+std::optional<std::string> CheckpointCoordinator::stopped_with() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stopped_with_;
+}
+
+void CheckpointCoordinator::answer(Pending& p, Result<std::string> result) {
+  if (p.savepoint == nullptr) return;
+  if (!result && stop_.load() == p.id) stop_.store(0, std::memory_order_release);
+  p.savepoint->done.set_value(std::move(result));
+  p.savepoint.reset();
+}
+
+bool CheckpointCoordinator::trigger_savepoint(int64_t now_us) {
+  while (!requests_.empty()) {
+    std::shared_ptr<SavepointRequest> request = std::move(requests_.front());
+    requests_.pop_front();
+    if (stopped_ || stop_.load() != 0) {
+      request->done.set_value(Status::failed(
+          stopped_ ? "no savepoint: a source has finished, barriers can no longer pass it"
+                   : "no savepoint: the job is stopping"));
+      continue;
+    }
+    pending_ = Pending{};
+    pending_.id = next_id_++;
+    pending_.started_us = now_us;
+    pending_.savepoint = std::move(request);
+    aligning_ = true;
+    // Before the trigger: a source that sees the trigger must see that it stops there.
+    if (pending_.savepoint->stop) stop_.store(pending_.id, std::memory_order_release);
+    trigger_.store(pending_.id, std::memory_order_release);
+    return true;
+  }
+  return false;
 }
 
 bool CheckpointCoordinator::tick(int64_t now_us) {
@@ -44,7 +103,9 @@ bool CheckpointCoordinator::tick(int64_t now_us) {
   if (aligning_ && now_us - pending_.started_us > config_.timeout_us) {
     fail(pending_.id, "timed out after " + std::to_string(config_.timeout_us / 1000) + " ms");
   }
-  if (aligning_ || stopped_ || config_.interval_us <= 0 || to_write_.size() > 1) return false;
+  if (aligning_ || to_write_.size() > 1) return false;
+  if (!requests_.empty()) return trigger_savepoint(now_us);
+  if (stopped_ || stop_.load() != 0 || config_.interval_us <= 0) return false;
   if (now_us - last_trigger_us_ < config_.interval_us) return false;
   last_trigger_us_ = now_us;
   pending_ = Pending{};
@@ -63,9 +124,10 @@ void CheckpointCoordinator::stop_triggering() {
 
 void CheckpointCoordinator::fail(uint64_t id, const std::string& reason) {
   aligning_ = false;
-  pending_ = Pending{};
   ++figures_.failed;
   figures_.last_failure = fmt::format("checkpoint {} abandoned: {}", id, reason);
+  answer(pending_, Status::failed(figures_.last_failure));
+  pending_ = Pending{};
   std::fprintf(stderr, "sluice: %s\n", figures_.last_failure.c_str());
 }
 
@@ -91,16 +153,20 @@ void CheckpointCoordinator::decline(uint64_t id, const std::string& reason) {
 }
 
 void CheckpointCoordinator::write(Pending p) {
-  Result<uint64_t> bytes = storage_.write(p.id, max_parallelism_, nodes_, p.states);
+  const std::string dir =
+      p.savepoint ? savepoint_dir(p.savepoint->target_dir, p.id) : storage_.path_of(p.id);
+  Result<uint64_t> bytes = storage_.write_to(dir, p.id, max_parallelism_, nodes_, p.states);
   std::lock_guard<std::mutex> lock(mutex_);
   if (!bytes) {
     ++figures_.failed;
     figures_.last_failure =
-        fmt::format("checkpoint {} not written: {}", p.id, bytes.status().message());
+        fmt::format("{} {} not written: {}", p.savepoint ? "savepoint" : "checkpoint", p.id,
+                    bytes.status().message());
     std::fprintf(stderr, "sluice: %s\n", figures_.last_failure.c_str());
+    answer(p, Status::failed(figures_.last_failure));
     return;
   }
-  storage_.retain(config_.retain);
+  if (p.savepoint == nullptr && !config_.dir.empty()) storage_.retain(config_.retain);
   ++figures_.completed;
   figures_.last_id = p.id;
   if (p.acks > 0) {  // periodic (the final checkpoint is written after the job, without pause)
@@ -110,6 +176,8 @@ void CheckpointCoordinator::write(Pending p) {
     figures_.last_bytes = *bytes;
   }
   completed_.store(p.id, std::memory_order_release);
+  if (p.savepoint != nullptr && p.savepoint->stop) stopped_with_ = dir;
+  answer(p, dir);
 }
 
 void CheckpointCoordinator::writer_loop() {
@@ -137,6 +205,7 @@ uint64_t CheckpointCoordinator::final_id() {
   drain();
   std::lock_guard<std::mutex> lock(mutex_);
   stopped_ = true;
+  if (aligning_) answer(pending_, Status::failed("no savepoint: the job has finished"));
   aligning_ = false;
   return next_id_++;
 }

@@ -11,15 +11,27 @@
 // commit. One checkpoint is in alignment at a time; a checkpoint that a task declines or that
 // times out is abandoned, counted and reported, and the job goes on.
 //
-// Thread-safety: tick()/figures() on the control thread, acknowledge()/decline() and the two ids
-// from task threads; everything shared is under mutex_ or atomic.
+// Savepoints are checkpoints taken on request (request_savepoint(), from any thread): the next
+// tick() triggers one as soon as no checkpoint is aligning, and the writer stores it,
+// self-contained, in `<target>/savepoint-<id>` instead of the checkpoint directory, where
+// retention never deletes it. It completes like a checkpoint (sinks commit). A stopping savepoint
+// also raises stop_id(): source tasks emit nothing after its barrier, and once it is complete
+// stopped_with() names it, for the runner to end the job. A stopping savepoint that fails lowers
+// stop_id() again and the sources go on.
+//
+// Thread-safety: tick()/figures() on the control thread, acknowledge()/decline() and the ids
+// from task threads, request_savepoint() from any thread; everything shared is under mutex_ or
+// atomic.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <future>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +39,13 @@
 #include "checkpoint/checkpoint_storage.h"
 
 namespace sluice::checkpoint {
+
+// A savepoint asked for and not yet answered.
+struct SavepointRequest {
+  std::string target_dir;
+  bool stop = false;
+  std::promise<Result<std::string>> done;
+};
 
 struct CheckpointConfig {
   int64_t interval_us = 0;  // 0: no periodic checkpoints
@@ -66,8 +85,16 @@ class CheckpointCoordinator {
   // No more triggers (a task has finished: barriers could no longer pass it).
   void stop_triggering();
 
+  // Any thread: a savepoint into `target_dir` at the next opportunity; the future gets its
+  // directory once it is complete, or why it failed. With `stop`, the job stops after it.
+  std::future<Result<std::string>> request_savepoint(std::string target_dir, bool stop);
+  // The directory of the completed stopping savepoint; nullopt until there is one.
+  std::optional<std::string> stopped_with() const;
+
   // Task threads.
   uint64_t trigger_id() const { return trigger_.load(std::memory_order_acquire); }
+  // The checkpoint at whose barrier sources stop; 0: none.
+  uint64_t stop_id() const { return stop_.load(std::memory_order_acquire); }
   uint64_t completed_id() const { return completed_.load(std::memory_order_acquire); }
   void acknowledge(uint64_t id, std::vector<SubtaskState> states, int64_t alignment_us,
                    int64_t sync_us);
@@ -91,7 +118,12 @@ class CheckpointCoordinator {
     std::vector<SubtaskState> states;
     int64_t alignment_us = 0;
     int64_t sync_us = 0;
+    std::shared_ptr<SavepointRequest> savepoint;  // null: a periodic checkpoint
   };
+  // REQUIRES: mutex_ held. Triggers the oldest requested savepoint, if any.
+  bool trigger_savepoint(int64_t now_us);
+  // REQUIRES: mutex_ held. Answers a savepoint's requester.
+  void answer(Pending& p, Result<std::string> result);
   void writer_loop();
   void fail(uint64_t id, const std::string& reason);  // REQUIRES: mutex_ held
   void write(Pending p);
@@ -103,18 +135,21 @@ class CheckpointCoordinator {
   CheckpointStorage storage_;
   std::atomic<uint64_t> trigger_{0};
   std::atomic<uint64_t> completed_{0};
+  std::atomic<uint64_t> stop_{0};
 
   mutable std::mutex mutex_;
   std::condition_variable cv_;
-  uint64_t next_id_;              // guarded by mutex_
-  bool aligning_ = false;         // guarded by mutex_
-  bool stopped_ = false;          // guarded by mutex_
-  bool shutdown_ = false;         // guarded by mutex_
-  bool writing_ = false;          // guarded by mutex_
-  int64_t last_trigger_us_ = 0;   // guarded by mutex_
-  Pending pending_;               // guarded by mutex_
-  std::deque<Pending> to_write_;  // guarded by mutex_
-  CheckpointFigures figures_;     // guarded by mutex_
+  uint64_t next_id_;                                        // guarded by mutex_
+  bool aligning_ = false;                                   // guarded by mutex_
+  bool stopped_ = false;                                    // guarded by mutex_
+  bool shutdown_ = false;                                   // guarded by mutex_
+  bool writing_ = false;                                    // guarded by mutex_
+  int64_t last_trigger_us_ = 0;                             // guarded by mutex_
+  Pending pending_;                                         // guarded by mutex_
+  std::deque<Pending> to_write_;                            // guarded by mutex_
+  CheckpointFigures figures_;                               // guarded by mutex_
+  std::deque<std::shared_ptr<SavepointRequest>> requests_;  // guarded by mutex_
+  std::optional<std::string> stopped_with_;                 // guarded by mutex_
   std::thread writer_;
 };
 

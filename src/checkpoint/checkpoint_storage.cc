@@ -103,10 +103,10 @@ Status CheckpointStorage::write_file(const std::string& path, std::string_view d
   return ::close(fd) == 0 ? Status::ok() : io_error("cannot close", path);
 }
 
-Result<uint64_t> CheckpointStorage::write(uint64_t id, int max_parallelism,
-                                          const std::vector<NodeLayout>& nodes,
-                                          std::vector<SubtaskState>& states) {
-  const std::string dir = path_of(id);
+Result<uint64_t> CheckpointStorage::write_to(const std::string& dir, uint64_t id,
+                                             int max_parallelism,
+                                             const std::vector<NodeLayout>& nodes,
+                                             std::vector<SubtaskState>& states) {
   std::error_code ec;
   fs::remove_all(dir, ec);
   if (!fs::create_directories(dir, ec) || ec) {
@@ -170,7 +170,7 @@ Result<uint64_t> CheckpointStorage::write(uint64_t id, int max_parallelism,
       status = io_error("cannot rename", tmp);
     }
     if (status.is_ok()) status = fsync_path(dir);
-    if (status.is_ok()) status = fsync_path(dir_);
+    if (status.is_ok()) status = fsync_path(fs::path(dir).parent_path().string());
   }
   if (!status.is_ok()) {
     fs::remove_all(dir, ec);
@@ -208,10 +208,15 @@ void CheckpointStorage::retain(size_t keep) const {
   }
 }
 
-Result<std::optional<LoadedCheckpoint>> CheckpointStorage::load(uint64_t id) const {
+Result<LoadedCheckpoint> CheckpointStorage::load_directory(const std::string& dir) {
+  return load_at(dir, 0);
+}
+
+// `id` 0: the one the manifest names.
+Result<LoadedCheckpoint> CheckpointStorage::load_at(const std::string& dir, uint64_t id) {
   LoadedCheckpoint cp;
   cp.id = id;
-  cp.dir = path_of(id);
+  cp.dir = dir;
   Result<std::string> text = read_whole(cp.dir + "/" + kManifest);
   if (!text) return text.status();
   const size_t sum_at = text->rfind("checksum ");
@@ -235,6 +240,8 @@ Result<std::optional<LoadedCheckpoint>> CheckpointStorage::load(uint64_t id) con
             fmt::format("format version {} (this build reads {})", version, kFormatVersion));
       }
       header = true;
+    } else if (word == "id" && id == 0) {
+      in >> cp.id;
     } else if (word == "max_parallelism") {
       in >> cp.max_parallelism;
     } else if (word == "node") {
@@ -292,7 +299,7 @@ Result<std::optional<LoadedCheckpoint>> CheckpointStorage::load(uint64_t id) con
     }
   }
   if (!header) return Status::invalid_argument("not a checkpoint manifest");
-  return std::optional<LoadedCheckpoint>(std::move(cp));
+  return cp;
 }
 
 std::string CheckpointStorage::previous_complete(uint64_t id) const {
@@ -305,7 +312,7 @@ std::optional<LoadedCheckpoint> CheckpointStorage::load_latest(
     std::vector<std::string>* warnings) const {
   std::vector<uint64_t> ids = complete_ids();
   for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
-    Result<std::optional<LoadedCheckpoint>> cp = load(*it);
+    Result<LoadedCheckpoint> cp = load_at(path_of(*it), *it);
     if (cp) return std::move(*cp);
     if (warnings != nullptr) {
       warnings->push_back(fmt::format("checkpoint {} is corrupt or partial ({}); skipped",

@@ -73,7 +73,16 @@ class CheckpointStorage {
   // Writes checkpoint `id` and renames its manifest into place. Returns the bytes stored (of
   // backend files, those stored afresh). On failure the partial directory is removed.
   Result<uint64_t> write(uint64_t id, int max_parallelism, const std::vector<NodeLayout>& nodes,
-                         std::vector<SubtaskState>& states);
+                         std::vector<SubtaskState>& states) {
+    return write_to(path_of(id), id, max_parallelism, nodes, states);
+  }
+  // The same into the directory `dir` (a savepoint: any directory, self-contained).
+  Result<uint64_t> write_to(const std::string& dir, uint64_t id, int max_parallelism,
+                            const std::vector<NodeLayout>& nodes,
+                            std::vector<SubtaskState>& states);
+  // The checkpoint or savepoint in directory `dir` (its id from its manifest); not OK, with the
+  // reason, when it is missing, partial or corrupt.
+  static Result<LoadedCheckpoint> load_directory(const std::string& dir);
   // The newest complete, intact checkpoint; nullopt when there is none. Each skipped checkpoint
   // adds a line to `warnings`.
   std::optional<LoadedCheckpoint> load_latest(std::vector<std::string>* warnings) const;
@@ -92,7 +101,7 @@ class CheckpointStorage {
   }
 
  private:
-  Result<std::optional<LoadedCheckpoint>> load(uint64_t id) const;
+  static Result<LoadedCheckpoint> load_at(const std::string& dir, uint64_t id);
   Status write_file(const std::string& path, std::string_view data) const;
   // The directory of the newest complete checkpoint older than `id`; "" when there is none.
   std::string previous_complete(uint64_t id) const;

@@ -105,9 +105,10 @@ std::string print_duration(const JobOptions& o) {
   return format_duration_us(o.*Field);
 }
 
-Status apply_checkpoint_dir(JobOptions& o, std::string_view key, std::string_view value) {
+template <auto Field>
+Status apply_directory(JobOptions& o, std::string_view key, std::string_view value) {
   if (value.empty()) return expected(key, "a directory path", value);
-  o.checkpoint_dir = std::string(value);
+  o.*Field = std::string(value);
   return Status::ok();
 }
 
@@ -222,8 +223,12 @@ const OptionEntry kOptions[] = {
                                             : format_duration_us(o.checkpoint_interval_us);
      }},
     {{"checkpoint.dir", "text", "directory of checkpoints; a job started on one resumes from it"},
-     apply_checkpoint_dir,
+     apply_directory<&JobOptions::checkpoint_dir>,
      [](const JobOptions& o) { return o.checkpoint_dir; }},
+    {{"savepoint.path", "text",
+      "a savepoint directory (savepoint-<id>) to start from instead of the latest checkpoint"},
+     apply_directory<&JobOptions::savepoint_path>,
+     [](const JobOptions& o) { return o.savepoint_path; }},
     {{"checkpoint.retain", "integer", "complete checkpoints kept"},
      apply_integer<&JobOptions::checkpoint_retain, 1, 1000>,
      print_integer<&JobOptions::checkpoint_retain>},

@@ -9,12 +9,34 @@
 #include <httplib.h>
 
 #include "observe/dashboard_assets.h"
+#include "sluice/detail/json_line_parser.h"
+#include "sluice/detail/text_writer.h"
 
 namespace sluice::observe {
 
 namespace {
 constexpr int kPortsToTry = 100;
 constexpr int kServerThreads = 2;
+
+std::string json_field(std::string_view name, std::string_view value) {
+  std::string out = "{";
+  detail::append_json_string(out, name);
+  out += ':';
+  detail::append_json_string(out, value);
+  out += "}\n";
+  return out;
+}
+
+// The target directory of a savepoint request: parameter `dir`, or a JSON body's "dir".
+std::string target_dir(const httplib::Request& req) {
+  if (req.has_param("dir")) return req.get_param_value("dir");
+  if (req.body.empty() || req.body.front() != '{') return {};
+  detail::JsonLineParser parser;
+  JsonRow row;
+  if (!parser.parse(req.body, row).is_ok()) return {};
+  std::string dir(row.str("dir"));
+  return row.error() == nullptr ? dir : std::string();
+}
 }  // namespace
 
 struct HttpEndpoint::Server {
@@ -39,6 +61,33 @@ HttpEndpoint::HttpEndpoint(const MetricsRegistry* registry, const JobTracker* tr
     res.set_header("Cache-Control", "no-store");
     res.set_content(tracker->json(), "application/json");
   });
+  for (const bool stop : {false, true}) {
+    http.Post(stop ? "/api/stop" : "/api/savepoint",
+              [control = control_, stop](const httplib::Request& req, httplib::Response& res) {
+                SavepointHandler handler;
+                {
+                  std::lock_guard<std::mutex> lock(control->mutex);
+                  handler = control->handler;
+                }
+                const std::string dir = target_dir(req);
+                Result<std::string> result = Status::failed("");
+                if (!handler) {
+                  res.status = 501;
+                  result = Status::failed("this job takes no savepoint requests");
+                } else if (dir.empty()) {
+                  res.status = 400;
+                  result = Status::invalid_argument(
+                      "expected the savepoint's target directory as parameter 'dir' or as "
+                      "{\"dir\": \"...\"}");
+                } else {
+                  result = handler(dir, stop);
+                  res.status = result ? 200 : 409;
+                }
+                res.set_content(result ? json_field("savepoint", *result)
+                                       : json_field("error", result.status().message()),
+                                "application/json");
+              });
+  }
   for (const Asset& asset : dashboard_assets()) {
     const std::string type = std::string(asset.content_type) + "; charset=utf-8";
     http.Get(std::string(asset.path),
@@ -73,6 +122,11 @@ Status HttpEndpoint::start(const std::string& address) {
   // before the loop starts and leave it listening.
   while (!server_->http.is_running()) std::this_thread::sleep_for(std::chrono::microseconds(100));
   return Status::ok();
+}
+
+void HttpEndpoint::set_savepoint_handler(SavepointHandler handler) {
+  std::lock_guard<std::mutex> lock(control_->mutex);
+  control_->handler = std::move(handler);
 }
 
 void HttpEndpoint::stop() {

@@ -2,6 +2,12 @@
 //   /metrics   every metric in the Prometheus text format (metrics_registry.h)
 //   /api/job   the job as JSON: graph, live figures, history, checkpoints, exceptions
 //   /          the web dashboard (dashboard_assets.h)
+//   POST /api/savepoint   a savepoint of the running job into the directory `dir` (a query or form
+//                         parameter, or {"dir": "..."} as a JSON body); replies
+//                         {"savepoint": "<its directory>"} once it is complete
+//   POST /api/stop        the same, then the job stops (stop-with-savepoint)
+// Both reply {"error": "..."} with 400 when `dir` is missing, 409 when no savepoint could be
+// taken, 501 when the job takes no requests.
 // on the address of the job option `metrics.address`; when its port is taken, on the next free
 // one (up to 100 further ports).
 //
@@ -9,7 +15,9 @@
 // threads and only read the registry and tracker, which are thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "observe/job_tracker.h"
@@ -32,8 +40,19 @@ class HttpEndpoint {
   const std::string& address() const { return bound_; }
   void stop();
 
+  // What the savepoint routes call: a savepoint into `dir`, stopping the job after it with
+  // `stop`; its directory, or why not. May block until the savepoint is complete.
+  using SavepointHandler = std::function<Result<std::string>(const std::string& dir, bool stop)>;
+  // Any thread; an empty handler turns the routes off again.
+  void set_savepoint_handler(SavepointHandler handler);
+
  private:
+  struct Control {
+    std::mutex mutex;
+    SavepointHandler handler;  // guarded by mutex
+  };
   struct Server;
+  std::shared_ptr<Control> control_ = std::make_shared<Control>();
   std::unique_ptr<Server> server_;
   std::string bound_;
 };

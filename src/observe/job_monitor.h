@@ -36,6 +36,10 @@ class JobMonitor final : public runtime::JobObserver {
   // The endpoint's address, empty when `metrics.address` is off.
   std::string address() const { return endpoint_ ? endpoint_->address() : std::string(); }
   const JobTracker& tracker() const { return tracker_; }
+  // Lets the endpoint's savepoint routes reach the job (http_endpoint.h); no-op without endpoint.
+  void set_savepoint_handler(HttpEndpoint::SavepointHandler handler) {
+    if (endpoint_) endpoint_->set_savepoint_handler(std::move(handler));
+  }
   const MetricsRegistry& registry() const { return registry_; }
 
   void job_started(const runtime::JobMetrics& metrics) override;

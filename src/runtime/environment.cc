@@ -20,6 +20,8 @@ Status Environment::execute(const std::string& job_name) {
         observe::JobMonitor::create(options_, job_name, terminal);
     if (!m) return m.status();
     monitor = std::move(*m);
+    monitor->set_savepoint_handler(
+        [this](const std::string& dir, bool stop) { return savepoint(dir, stop); });
   }
   runtime::JobRunner runner(graph_, options_, monitor.get(), job_name);
   {
@@ -37,6 +39,27 @@ Status Environment::execute(const std::string& job_name) {
   }
   stats_ = runner.stats();
   return status;
+}
+
+Result<std::string> Environment::trigger_savepoint(const std::string& dir) {
+  return savepoint(dir, false);
+}
+
+Result<std::string> Environment::stop_with_savepoint(const std::string& dir) {
+  return savepoint(dir, true);
+}
+
+Result<std::string> Environment::savepoint(const std::string& dir, bool stop) {
+  Result<std::future<Result<std::string>>> done = Status::not_found("no job is running");
+  {
+    std::lock_guard<std::mutex> lock(running_mutex_);
+    if (running_ != nullptr) {
+      done = static_cast<runtime::JobRunner*>(running_)->request_savepoint(dir, stop);
+    }
+  }
+  if (!done) return done.status();
+  // Answered by the coordinator (complete, failed, timed out) or when the job ends.
+  return done->get();
 }
 
 void Environment::cancel() {

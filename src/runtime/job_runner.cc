@@ -318,6 +318,7 @@ Status JobRunner::run() {
   SignalScope signals(options_.handle_signals);
   int64_t wait_us = options_.restart_backoff_us;
   for (int attempt = 0;; ++attempt) {
+    attempt_ = attempt;
     bool restartable = false;
     Status s = run_once(&restartable);
     stats_.checkpoints_completed += figures_.completed;
@@ -352,30 +353,31 @@ bool JobRunner::backoff(int64_t us) {
 
 Status JobRunner::run_once(bool* restartable) {
   pool_.reset();
-  coordinator_.reset();
+  {
+    std::lock_guard<std::mutex> lock(control_mutex_);
+    coordinator_.reset();
+  }
   tasks_.clear();
   channels_.clear();
   metrics_.clear();
   SLUICE_RETURN_IF_ERROR(build());
-  std::optional<checkpoint::LoadedCheckpoint> restored;
-  if (!options_.checkpoint_dir.empty()) {
-    checkpoint::CheckpointStorage storage(options_.checkpoint_dir);
-    SLUICE_RETURN_IF_ERROR(storage.prepare());
-    std::vector<std::string> warnings;
-    restored = storage.load_latest(&warnings);
-    for (const std::string& w : warnings) std::fprintf(stderr, "sluice: warning: %s\n", w.c_str());
-    std::vector<checkpoint::NodeLayout> nodes;
-    for (int n = 0; n < graph_.node_count(); ++n) {
-      nodes.push_back({n, graph_.node(n).name, graph_.node(n).parallelism});
-    }
-    checkpoint::CheckpointConfig config{options_.checkpoint_interval_us, options_.checkpoint_dir,
-                                        static_cast<size_t>(options_.checkpoint_retain),
-                                        options_.checkpoint_timeout_us};
+  uint64_t first_id = 1;
+  SLUICE_ASSIGN_OR_RETURN(std::optional<checkpoint::LoadedCheckpoint> restored,
+                          starting_point(&first_id));
+  std::vector<checkpoint::NodeLayout> nodes;
+  for (int n = 0; n < graph_.node_count(); ++n) {
+    nodes.push_back({n, graph_.node(n).name, graph_.node(n).parallelism});
+  }
+  checkpoint::CheckpointConfig config{options_.checkpoint_interval_us, options_.checkpoint_dir,
+                                      static_cast<size_t>(options_.checkpoint_retain),
+                                      options_.checkpoint_timeout_us};
+  {
+    std::lock_guard<std::mutex> lock(control_mutex_);
     coordinator_ = std::make_unique<checkpoint::CheckpointCoordinator>(
         config, options_.max_parallelism, std::move(nodes), static_cast<int>(tasks_.size()),
-        restored ? restored->id + 1 : 1);
-    for (auto& t : tasks_) t->set_coordinator(coordinator_.get());
+        first_id);
   }
+  for (auto& t : tasks_) t->set_coordinator(coordinator_.get());
   if (observer_ == nullptr) return run_tasks(restored, restartable);
   metrics_.start_wall_ms = wall_clock_ms();
   observer_->job_started(metrics_);
@@ -383,6 +385,43 @@ Status JobRunner::run_once(bool* restartable) {
   if (status.code() == StatusCode::kFailed) observer_->error(failure_kind_, status.message());
   observer_->job_finished(status);
   return status;
+}
+
+Result<std::optional<checkpoint::LoadedCheckpoint>> JobRunner::starting_point(uint64_t* first_id) {
+  std::optional<checkpoint::LoadedCheckpoint> latest;
+  if (!options_.checkpoint_dir.empty()) {
+    checkpoint::CheckpointStorage storage(options_.checkpoint_dir);
+    SLUICE_RETURN_IF_ERROR(storage.prepare());
+    std::vector<std::string> warnings;
+    latest = storage.load_latest(&warnings);
+    for (const std::string& w : warnings) std::fprintf(stderr, "sluice: warning: %s\n", w.c_str());
+    // Ids go on from the newest complete one, so sinks never see an id twice.
+    const std::vector<uint64_t> ids = storage.complete_ids();
+    if (!ids.empty()) *first_id = ids.back() + 1;
+  }
+  if (options_.savepoint_path.empty() || (attempt_ > 0 && latest)) return latest;
+  Result<checkpoint::LoadedCheckpoint> savepoint =
+      checkpoint::CheckpointStorage::load_directory(options_.savepoint_path);
+  if (!savepoint) {
+    return Status::invalid_argument(
+        fmt::format("job option 'savepoint.path': '{}' is not a usable savepoint ({}); expected "
+                    "a directory a savepoint request returned",
+                    options_.savepoint_path, savepoint.status().message()));
+  }
+  *first_id = std::max(*first_id, savepoint->id + 1);
+  return std::optional<checkpoint::LoadedCheckpoint>(std::move(*savepoint));
+}
+
+Result<std::future<Result<std::string>>> JobRunner::request_savepoint(std::string target_dir,
+                                                                      bool stop) {
+  if (target_dir.empty()) {
+    return Status::invalid_argument("a savepoint needs a target directory");
+  }
+  std::lock_guard<std::mutex> lock(control_mutex_);
+  if (coordinator_ == nullptr) {
+    return Status::not_found("the job is starting or restarting; ask again");
+  }
+  return coordinator_->request_savepoint(std::move(target_dir), stop);
 }
 
 Status JobRunner::run_tasks(const std::optional<checkpoint::LoadedCheckpoint>& restored,
@@ -407,13 +446,18 @@ Status JobRunner::run_tasks(const std::optional<checkpoint::LoadedCheckpoint>& r
   std::vector<Task*> order;
   for (auto& t : tasks_) order.push_back(t.get());
   pool_->start(order);
-  uint64_t completed = coordinator_ ? coordinator_->completed_id() : 0;
+  uint64_t completed = coordinator_->completed_id();
   reported_ = {};
+  std::optional<std::string> stopped_with;
   while (!pool_->all_finished() && !pool_->cancelled()) {
-    pool_->wait_for(coordinator_ ? 5 : 20);
+    pool_->wait_for(5);
     if (options_.handle_signals && g_signal.load() != 0) cancel_requested_ = true;
     if (cancel_requested_) pool_->cancel();
-    if (coordinator_ == nullptr) continue;
+    stopped_with = coordinator_->stopped_with();
+    if (stopped_with) {  // the sources emit nothing more; the sinks commit below
+      pool_->cancel();
+      break;
+    }
     // A trigger or a completed checkpoint wakes every task: sources inject barriers, sinks commit.
     bool wake = coordinator_->tick(monotonic_us());
     if (coordinator_->completed_id() != completed) {
@@ -433,10 +477,20 @@ Status JobRunner::run_tasks(const std::optional<checkpoint::LoadedCheckpoint>& r
   }
   std::string failure = pool_->failure();
   failure_kind_ = pool_->failure_kind();
-  if (coordinator_) figures_ = coordinator_->figures();
+  figures_ = coordinator_->figures();
   if (!failure.empty()) {
     *restartable = true;
     return Status::failed(failure);
+  }
+  if (stopped_with) {
+    try {
+      for (auto& t : tasks_) t->notify_completed();  // those that had not yet commit it now
+    } catch (const std::exception& e) {
+      return Status::failed(e.what());
+    }
+    stats_.stopped_with_savepoint = *stopped_with;
+    std::fprintf(stderr, "sluice: job stopped with savepoint %s\n", stopped_with->c_str());
+    return Status::ok();
   }
   if (cancel_requested_ && !pool_->all_finished()) return Status::cancelled("job cancelled");
   try {
@@ -493,7 +547,7 @@ Status JobRunner::restore(const checkpoint::LoadedCheckpoint& cp) {
 // The final checkpoint of a finished job: every input at its end, the sinks' last transactions
 // pending; once it is in place the sinks commit. A restart from it replays nothing.
 Status JobRunner::finish_checkpoints() {
-  if (coordinator_ == nullptr) return Status::ok();
+  if (options_.checkpoint_dir.empty()) return Status::ok();  // savepoints only
   const uint64_t id = coordinator_->final_id();
   std::vector<checkpoint::SubtaskState> states;
   for (auto& t : tasks_) {

@@ -12,11 +12,20 @@
 // and lets the sinks commit. After an operator failure it restarts the job in-process from the
 // latest checkpoint, up to `restart_attempts` times with a doubling backoff.
 //
-// Thread-safety: one run at a time per runner; cancel() from any thread (e.g. a signal watcher).
+// Savepoints (docs/checkpoints.md): request_savepoint() from any thread, with or without a
+// `checkpoint_dir` (the coordinator runs in every job; without a directory it only takes
+// savepoints and writes no final checkpoint). A stopping savepoint ends the job once it is
+// complete and the sinks have committed it: run() returns OK and stats() names the savepoint.
+// With `savepoint_path` the first attempt starts from that savepoint, at any parallelism of the
+// keyed operators; an in-process restart prefers a newer checkpoint of `checkpoint_dir`.
+//
+// Thread-safety: one run at a time per runner; cancel() and request_savepoint() from any thread.
 #pragma once
 
 #include <atomic>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -43,6 +52,10 @@ class JobRunner {
 
   Status run();
   void cancel();
+  // A savepoint of the running job into `target_dir` (stopping the job after it with `stop`).
+  // Not OK at once while the job is starting or restarting; otherwise the future tells where it
+  // is once complete, or why it failed.
+  Result<std::future<Result<std::string>>> request_savepoint(std::string target_dir, bool stop);
   const JobStats& stats() const { return stats_; }
   // Figures of the last run's checkpoints (zeros without checkpointing).
   checkpoint::CheckpointFigures checkpoint_figures() const { return figures_; }
@@ -55,6 +68,8 @@ class JobRunner {
   // One attempt; `restartable` tells whether a failure came from running operators.
   Status run_once(bool* restartable);
   Status restore(const checkpoint::LoadedCheckpoint& cp);
+  // The checkpoint or savepoint this attempt starts from, and the id its checkpoints start at.
+  Result<std::optional<checkpoint::LoadedCheckpoint>> starting_point(uint64_t* first_id);
   Status finish_checkpoints();
   void report_checkpoints(const checkpoint::CheckpointFigures& figures);
   // Sleeps `us` unless the job is cancelled meanwhile; false when it was.
@@ -70,7 +85,10 @@ class JobRunner {
   std::vector<std::unique_ptr<Channel>> channels_;
   std::vector<std::unique_ptr<Task>> tasks_;
   std::unique_ptr<WorkerPool> pool_;
+  // Replaced on each attempt under control_mutex_, which request_savepoint() takes to reach it.
+  std::mutex control_mutex_;
   std::unique_ptr<checkpoint::CheckpointCoordinator> coordinator_;
+  int attempt_ = 0;
   checkpoint::CheckpointFigures figures_;
   checkpoint::CheckpointFigures reported_;  // the figures the observer last heard of
   const char* failure_kind_ = "operator";   // of the last attempt's failure (a metric label)

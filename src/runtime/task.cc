@@ -151,6 +151,10 @@ Task::Slice Task::run_slice(int64_t now_us) {
         progress = true;
         if (exchanges_.blocked()) break;
       }
+      if (source_stopped()) {
+        source_idle_ = false;  // no poll deadline: only a trigger or a completion wakes it
+        break;
+      }
       detail::SourceState state;
       if (metrics_ != nullptr) metrics_->ingest_us = now_us;
       detail::attribute_errors(head->info(), [&] { state = source_->poll(now_us); });
@@ -348,6 +352,7 @@ bool Task::has_work(int64_t now_us) {
   if (coordinator_ != nullptr && coordinator_->completed_id() > notified_) return true;
   if (source_ != nullptr) {
     if (coordinator_ != nullptr && coordinator_->trigger_id() > last_barrier_) return true;
+    if (source_stopped()) return false;
     return !source_idle_ || now_us >= source_->next_poll_us();
   }
   for (Input& in : inputs_) {

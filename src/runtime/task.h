@@ -13,7 +13,8 @@
 // barrier n is not read again until every open input has delivered n (or ended); then the chain
 // is snapshotted (the synchronous cut), the barrier goes on, the inputs are released, and the
 // snapshots go to the coordinator with the pause (alignment and synchronous part) measured.
-// Between slices a task tells its operators of completed checkpoints (sinks commit).
+// Between slices a task tells its operators of completed checkpoints (sinks commit). A source
+// task polls nothing after the barrier of a stopping savepoint (stop-with-savepoint).
 //
 // A task is not runnable while an exchange holds overflow (backpressure) or while it has no input.
 // An exception from an operator ends the slice as an OperatorError; the job then fails.
@@ -103,6 +104,8 @@ class Task {
   std::vector<checkpoint::SubtaskState> snapshot_chain(uint64_t checkpoint_id);
   // Tells every operator that `checkpoint_id` is complete. Same REQUIRES.
   void notify_complete(uint64_t checkpoint_id);
+  // Tells the operators of the newest completed checkpoint unless they know it. Same REQUIRES.
+  void notify_completed();
 
   // REQUIRES: called by the task's worker thread only.
   Slice run_slice(int64_t now_us);
@@ -137,7 +140,11 @@ class Task {
   void release_inputs();
   // The cut and the barrier of checkpoint `id`, then the acknowledgement.
   void checkpoint(uint64_t id, int64_t alignment_us);
-  void notify_completed();
+  // A source task emits nothing after the barrier of a stopping savepoint.
+  bool source_stopped() const {
+    const uint64_t stop = coordinator_ != nullptr ? coordinator_->stop_id() : 0;
+    return stop != 0 && last_barrier_ >= stop;
+  }
   // Runs the due processing-time timers of the chain's operators; whether any ran.
   bool fire_processing_timers(int64_t now_us);
   // Publishes the operators' state sizes (about once a second: sizes can cost a scan).

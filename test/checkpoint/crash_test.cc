@@ -1,7 +1,8 @@
-// The crash test: the job of crash_job_main.cc is killed with SIGKILL at random moments and
-// started again each time on the same directories; its published output must equal, byte for
-// byte once sorted, the output of one uninterrupted run — no row lost, none duplicated, every
-// window (open across a crash or not) fired once with the right result.
+// The crash tests: the job of crash_job_main.cc (and the file job of file_crash_job_main.cc) is
+// killed with SIGKILL at random moments and started again each time on the same directories; its
+// published output must equal, byte for byte (sorted, for the windowed job), the output of one
+// uninterrupted run — no row lost, none duplicated, every window (open across a crash or not)
+// fired once with the right result.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,9 +11,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <random>
 #include <string>
@@ -106,27 +109,18 @@ const std::vector<std::string>& reference() {
   return lines;
 }
 
-// Kills the job `kills` times at random moments, restarting it each time on the same
-// directories (at the next of `run.parallelisms`), then lets it finish; the published output,
-// sorted, must equal the reference. Sorted because parallelism decides which sink subtask, and
-// so which part file, a row goes to; the rows themselves do not depend on it.
-void crash_many_times(int kills, uint32_t seed, const JobRun& config = {}) {
-  const std::vector<std::string>& expected = reference();
-  ASSERT_GT(expected.size(), 900u);
-
-  testing::TempDir run;
-  const std::string out = run.path() + "/out", checkpoints = run.path() + "/checkpoints";
+// Starts a job with `start_job(run)` (run = 0, 1, ...) on the directories `out` and `checkpoints`
+// until it has been killed `kills` times, then once more to let it finish. Every run completes a
+// checkpoint of its own before it may be killed, so that each restart restores; then it dies at a
+// random moment of the next 250 ms. A run that finishes first is started over on fresh
+// directories; one that fails fails the test.
+void kill_repeatedly(const std::function<pid_t(int)>& start_job, const std::string& out,
+                     const std::string& checkpoints, int kills, uint32_t seed) {
   std::mt19937 rng(seed);
-  int killed = 0, exits = 0, starts = 0;
-  auto next_parallelism = [&] {
-    return config.parallelisms[static_cast<size_t>(starts++) % config.parallelisms.size()];
-  };
+  int killed = 0, exits = 0, runs = 0;
   while (killed < kills) {
     const uint64_t before = newest_checkpoint(checkpoints);
-    const pid_t pid = start(out, checkpoints, config, next_parallelism());
-    // Every run completes a checkpoint of its own before it may be killed, so that each restart
-    // restores (at another parallelism, when the test alternates them); then it dies at a
-    // random moment of the next 250 ms.
+    const pid_t pid = start_job(runs++);
     int status = -1;
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (newest_checkpoint(checkpoints) == before && status < 0 &&
@@ -147,18 +141,95 @@ void crash_many_times(int kills, uint32_t seed, const JobRun& config = {}) {
     } else {
       ASSERT_EQ(status, 0) << "the job failed (a restore it could not make?) after " << killed
                            << " kills";
-      ++exits;  // it finished before the kill: start over on fresh directories
+      ++exits;
       fs::remove_all(out);
       fs::remove_all(checkpoints);
     }
   }
-  ASSERT_EQ(wait_exit(start(out, checkpoints, config, next_parallelism())), 0);
-  const std::vector<std::string> got = published(out);
-  EXPECT_EQ(got.size(), expected.size());
-  EXPECT_TRUE(got == expected) << "output differs after " << killed
-                               << " kills; first missing: " << first_missing(got, expected);
+  ASSERT_EQ(wait_exit(start_job(runs)), 0);
   ::testing::Test::RecordProperty("kills", killed);
   ::testing::Test::RecordProperty("finished_before_kill", exits);
+}
+
+// Kills the crash job `kills` times, restarting it each time on the same directories (at the
+// next of `run.parallelisms`); the published output, sorted, must equal the reference. Sorted
+// because parallelism decides which sink subtask, and so which part file, a row goes to; the rows
+// themselves do not depend on it.
+void crash_many_times(int kills, uint32_t seed, const JobRun& config = {}) {
+  const std::vector<std::string>& expected = reference();
+  ASSERT_GT(expected.size(), 900u);
+
+  testing::TempDir run;
+  const std::string out = run.path() + "/out", checkpoints = run.path() + "/checkpoints";
+  kill_repeatedly(
+      [&](int n) {
+        const auto p = config.parallelisms[static_cast<size_t>(n) % config.parallelisms.size()];
+        return start(out, checkpoints, config, p);
+      },
+      out, checkpoints, kills, seed);
+  const std::vector<std::string> got = published(out);
+  EXPECT_EQ(got.size(), expected.size());
+  EXPECT_TRUE(got == expected) << "output differs after " << kills
+                               << " kills; first missing: " << first_missing(got, expected);
+}
+
+// Each subtask's published parts concatenated in sequence order, the subtasks one after another.
+std::string concatenated_parts(const std::string& dir) {
+  std::vector<std::pair<std::pair<int, uint64_t>, fs::path>> parts;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    int subtask = 0;
+    unsigned long long seq = 0;
+    const std::string name = entry.path().filename().string();
+    if (std::sscanf(name.c_str(), "part-%d-%llu.", &subtask, &seq) == 2) {
+      parts.push_back({{subtask, seq}, entry.path()});
+    }
+  }
+  std::sort(parts.begin(), parts.end());
+  std::string all;
+  for (const auto& [key, path] : parts) {
+    std::ifstream in(path, std::ios::binary);
+    all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return all;
+}
+
+// Three CSV files of 20,000 rows under `dir`, the last one without a final newline.
+void write_orders(const std::string& dir) {
+  fs::create_directories(dir);
+  for (int f = 0; f < 3; ++f) {
+    std::ofstream out(dir + "/orders-" + std::to_string(f) + ".csv", std::ios::binary);
+    for (int i = 0; i < 20'000; ++i) {
+      const int id = f * 20'000 + i;
+      out << id << ",item " << (id * 7) % 113 << "," << (id * 31) % 1000;
+      if (f < 2 || i + 1 < 20'000) out << (i % 3 == 0 ? "\r\n" : "\n");
+    }
+  }
+}
+
+// The CSV file job of file_crash_job_main.cc, killed `kills` times: each subtask's parts,
+// concatenated in order and not sorted, must equal an uninterrupted run's byte for byte.
+void crash_file_job(int kills, uint32_t seed) {
+  testing::TempDir tmp;
+  const std::string input = tmp.path() + "/input";
+  write_orders(input);
+  auto start_job = [&](const std::string& out, const std::string& checkpoints) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::execl(SLUICE_FILE_CRASH_JOB, SLUICE_FILE_CRASH_JOB, input.c_str(), out.c_str(),
+              checkpoints.c_str(), "2", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    return pid;
+  };
+  ASSERT_EQ(wait_exit(start_job(tmp.path() + "/reference", "-")), 0);
+  const std::string expected = concatenated_parts(tmp.path() + "/reference");
+  ASSERT_GT(expected.size(), 1'000'000u);
+
+  const std::string out = tmp.path() + "/out", checkpoints = tmp.path() + "/checkpoints";
+  kill_repeatedly([&](int) { return start_job(out, checkpoints); }, out, checkpoints, kills, seed);
+  const std::string got = concatenated_parts(out);
+  EXPECT_EQ(got.size(), expected.size());
+  EXPECT_TRUE(got == expected) << "file-source output differs after " << kills << " kills";
 }
 
 // The job aborts right after a sink subtask pre-committed a part with rows, a checkpoint of the
@@ -222,6 +293,11 @@ TEST(SLUICE_CRASH_SUITE, CrashBetweenPreCommitAndCommitDuplicatesAtLeastOnceOutp
   std::vector<std::string> unique = got;
   unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
   EXPECT_TRUE(unique == expected) << "rows lost or changed, not only duplicated";
+}
+
+// File sources resume at their byte offsets: the output is the same bytes in the same order.
+TEST(SLUICE_CRASH_SUITE, FileSourceOutputIsByteIdenticalAcrossKills) {
+  crash_file_job(kKills / 2, 19);
 }
 
 TEST(SLUICE_CRASH_SUITE, CrashBetweenPreCommitAndCommitKeepsExactlyOnceOutput) {

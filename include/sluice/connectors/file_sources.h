@@ -28,6 +28,12 @@
 //
 // Errors that are not about one record (a missing path, an unreadable file) fail the job when it
 // starts or when reading reaches the file.
+//
+// Checkpoints. A file source is replayable: each subtask's position (the file it reads, by index
+// in the sorted list and by name, its byte offset and line number) is in every checkpoint and
+// savepoint, and a restore seeks back there, so with part-file sinks the output is exactly once.
+// The position restores at the same parallelism only, and the files must not change meanwhile.
+// Standard input and "fd:N" are not replayable (see docs/checkpoints.md).
 #pragma once
 
 #include <string>

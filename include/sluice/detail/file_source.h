@@ -35,6 +35,7 @@
 #include "sluice/detail/json_line_parser.h"
 #include "sluice/detail/line_reader.h"
 #include "sluice/detail/operator.h"
+#include "sluice/detail/operator_snapshot.h"
 #include "sluice/json_row.h"
 
 namespace sluice::detail {
@@ -82,6 +83,12 @@ class FileSourceBase : public SourceOperator {
   void open() override;
   int64_t next_poll_us() const override { return next_poll_us_; }
 
+  // The position: the file being read (index in the sorted list, and its name to check it
+  // against the list on restore), its byte offset and line number. Standard input has none.
+  bool has_state() const override { return true; }
+  void snapshot_state(uint64_t checkpoint_id, OperatorSnapshot& out) override;
+  Status restore_state(const OperatorRestore& in) override;
+
   enum class Parsed { kRow, kIgnored, kBad };
 
  protected:
@@ -105,8 +112,13 @@ class FileSourceBase : public SourceOperator {
 
   std::shared_ptr<FileSourceShared> shared_;
   std::unique_ptr<LineReader> reader_;
-  size_t next_file_ = 0;  // index in shared_->files() of the next file of this subtask
+  // ---- checkpointed (the position) ----
+  size_t next_file_ = 0;     // index in shared_->files() of the next file of this subtask
+  size_t current_file_ = 0;  // index of the file reader_ reads
   bool exhausted_ = false;
+  // ---- not checkpointed ----
+  uint64_t resume_offset_ = 0;  // where the first file opened continues (a restored position)
+  uint64_t resume_line_ = 0;
   uint64_t bad_ = 0;  // not yet published
   uint64_t dead_letters_ = 0;
   int64_t next_poll_us_ = 0;

@@ -67,6 +67,10 @@ class LineReader {
   // Offset in current_file() of the byte after the last line and its terminator: where the next
   // line starts.
   uint64_t byte_offset() const { return byte_offset_; }
+  // Continues the first file at `byte_offset`, counting its lines from `line_number` (a position
+  // byte_offset() and line_number() gave, restored from a checkpoint). REQUIRES: before the first
+  // next(). Not OK for standard input or "fd:N", or when the file is shorter than the offset.
+  Status resume_at(uint64_t byte_offset, uint64_t line_number);
   // OK, or the I/O error that ended reading (next() then returned kEnd).
   const Status& status() const { return status_; }
 

@@ -100,8 +100,66 @@ bool FileSourceBase::open_next_file() {
       stream ? shared_->spec() : literal_spec(shared_->files()[next_file_]), options);
   if (!reader.is_ok()) throw std::runtime_error(reader.status().message());
   reader_ = std::move(reader).value();
+  current_file_ = next_file_;
   next_file_ += stream ? 1 : static_cast<size_t>(info_.parallelism);
+  if (resume_offset_ > 0 || resume_line_ > 0) {
+    Status resumed = reader_->resume_at(resume_offset_, resume_line_);
+    if (!resumed.is_ok()) throw std::runtime_error(resumed.message());
+    resume_offset_ = resume_line_ = 0;
+  }
   return true;
+}
+
+void FileSourceBase::snapshot_state(uint64_t, OperatorSnapshot& out) {
+  if (shared_->is_stream()) {
+    out.offsets = "standard input (not replayable)";
+    return;
+  }
+  // Between polls every line read has been emitted: the reader's position is the cut.
+  const bool reading = reader_ != nullptr;
+  const uint64_t index = reading ? current_file_ : next_file_;
+  const uint64_t offset = reading ? reader_->byte_offset() : 0;
+  const uint64_t line = reading ? reader_->line_number() : 0;
+  const std::string name = index < shared_->files().size() ? shared_->files()[index] : "";
+  StateWriter w(&out.operator_state);
+  w.write(exhausted_);
+  w.write(index);
+  w.write(name);
+  w.write(offset);
+  w.write(line);
+  out.offsets = exhausted_ ? std::string("at the end")
+                           : fmt::format("file {} byte {} line {}", name, offset, line);
+}
+
+Status FileSourceBase::restore_state(const OperatorRestore& in) {
+  if (shared_->is_stream()) return Status::ok();  // nothing to replay: read on from here
+  uint64_t index = 0, offset = 0, line = 0;
+  std::string name;
+  bool exhausted = false;
+  Status s =
+      read_own_state(in, info_.subtask, info_.parallelism, info_.display(), [&](StateReader& r) {
+        r.read(exhausted);
+        r.read(index);
+        r.read(name);
+        r.read(offset);
+        r.read(line);
+      });
+  if (!s.is_ok() || in.operator_states[static_cast<size_t>(info_.subtask)].empty()) return s;
+  const std::vector<std::string>& files = shared_->files();
+  // Past the end of the list (a subtask without files) the name is empty.
+  const std::string listed = index < files.size() ? files[index] : std::string();
+  if (!exhausted && listed != name) {
+    return Status::invalid_argument(fmt::format(
+        "operator {}: the checkpoint was reading '{}' as file {} of its input; the input now "
+        "lists {} there (files added or removed since?)",
+        info_.display(), name, index, listed.empty() ? "nothing" : "'" + listed + "'"));
+  }
+  reader_.reset();
+  exhausted_ = exhausted;
+  next_file_ = static_cast<size_t>(index);
+  resume_offset_ = offset;
+  resume_line_ = line;
+  return Status::ok();
 }
 
 FileSourceBase::Next FileSourceBase::next_line(std::string_view& line) {

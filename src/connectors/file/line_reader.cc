@@ -169,6 +169,29 @@ bool LineReader::open_next_file() {
   return true;
 }
 
+Status LineReader::resume_at(uint64_t byte_offset, uint64_t line_number) {
+  if (borrowed_fd_ >= 0) {
+    return Status::invalid_argument(
+        fmt::format("'{}' cannot be read again from a position", current_file()));
+  }
+  if (!reading_ && !open_next_file()) {
+    return status_.is_ok() ? Status::not_found("no file to resume") : status_;
+  }
+  struct stat st;
+  if (::fstat(fd_, &st) != 0 || static_cast<uint64_t>(st.st_size) < byte_offset) {
+    return Status::invalid_argument(
+        fmt::format("'{}' is shorter than the position {} it was read to; was it changed?",
+                    current_file(), byte_offset));
+  }
+  if (::lseek(fd_, static_cast<off_t>(byte_offset), SEEK_SET) < 0) {
+    return Status::io_error(
+        fmt::format("cannot seek in '{}': {}", current_file(), std::strerror(errno)));
+  }
+  byte_offset_ = byte_offset;
+  line_number_ = line_number;
+  return Status::ok();
+}
+
 LineReader::ReadStatus LineReader::fill() {
   // Only a partial line is left in the buffer: move it to the front, and grow the buffer when the
   // line fills it.

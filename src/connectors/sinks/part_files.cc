@@ -168,6 +168,7 @@ void PartFiles::finish() {
     if (part_ != nullptr) check(part_->flush());
     return;
   }
+  commit(UINT64_MAX);  // parts of a savepoint that did not complete: the end publishes them
   if (part_ == nullptr) return;
   close_part();
   publish(subtask_, next_seq_++);

@@ -1,0 +1,227 @@
+// Savepoints: taken on request while a job runs (with and without checkpoint.dir), self-contained
+// and out of reach of retention; stop-with-savepoint; and a resume from a savepoint at another
+// parallelism of the keyed operators, whose output joined with the first run's equals, as a
+// multiset, the output of one uninterrupted run.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "checkpoint/checkpoint_storage.h"
+#include "checkpoint/test_dir.h"
+#include "sluice/sluice.h"
+
+namespace sluice {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Reading {
+  uint64_t sensor;
+  int64_t time;
+  int64_t value;
+};
+
+struct Sum {
+  uint64_t sensor;
+  int64_t start;
+  int64_t value;
+};
+
+template <typename W>
+void sluice_fields(const Sum& r, W& w) {
+  w("sensor", r.sensor);
+  w("start", r.start);
+  w("value", r.value);
+}
+
+constexpr uint64_t kRows = 60'000;
+
+JobOptions job_options(int parallelism) {
+  JobOptions o;
+  o.parallelism = parallelism;
+  o.workers = 2;
+  o.metrics_address = "off";
+  o.progress = Progress::kOff;
+  o.handle_signals = false;
+  return o;
+}
+
+// A paced generator at parallelism 2 (its position restores only there) -> event time (also at
+// 2, chained) -> per
+// sensor, tumbling 1 s sums at the job's parallelism -> exactly-once part files.
+void build_job(Environment& env, const std::string& out, double rate) {
+  GeneratorOptions gen;
+  gen.rate = rate;
+  gen.parallelism = 2;
+  env.generate(
+         kRows,
+         [](uint64_t i) {
+           return Reading{(i * 7919) % 31, static_cast<int64_t>(i) - static_cast<int64_t>(i % 5),
+                          static_cast<int64_t>(i % 97)};
+         },
+         gen)
+      .assign_timestamps([](const Reading& r) { return r.time; }, 10)
+      .parallelism(2)  // chained with its source: per-subtask watermarks, nothing late
+      .key_by([](const Reading& r) { return r.sensor; })
+      .window(Tumbling{1000})
+      .sum([](const Reading& r) { return r.value; })
+      .map([](const WindowResult<uint64_t, int64_t>& w) {
+        return Sum{w.key, w.window_start, w.value};
+      })
+      .sink(sinks::json_part_files<Sum>(out));
+}
+
+// The rows of the published part files under `dir`, sorted (a multiset).
+std::vector<std::string> published(const std::string& dir) {
+  std::vector<std::string> lines;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().filename().string().rfind("part-", 0) != 0) continue;
+    std::ifstream in(entry.path());
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+// Asks for a savepoint until the job has started (NotFound until then).
+Result<std::string> savepoint_when_running(Environment& env, const std::string& dir, bool stop) {
+  for (int i = 0; i < 500; ++i) {
+    Result<std::string> r = stop ? env.stop_with_savepoint(dir) : env.trigger_savepoint(dir);
+    if (r || r.status().code() != StatusCode::kNotFound) return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return Status::failed("the job never started");
+}
+
+TEST(Savepoint, TakenOnRequestWithoutCheckpointDir) {
+  testing::TempDir tmp;
+  Environment env(job_options(2));
+  build_job(env, tmp.path() + "/out", 40'000);
+  Status status;
+  std::thread job([&] { status = env.execute("savepoint"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  Result<std::string> path = savepoint_when_running(env, tmp.path() + "/savepoints", false);
+  env.cancel();
+  job.join();
+  ASSERT_TRUE(path) << path.status().to_string();
+  EXPECT_EQ(fs::path(*path).parent_path(), fs::path(tmp.path() + "/savepoints"));
+  Result<checkpoint::LoadedCheckpoint> loaded =
+      checkpoint::CheckpointStorage::load_directory(*path);
+  ASSERT_TRUE(loaded) << loaded.status().to_string();
+  EXPECT_GE(loaded->id, 1u);
+  EXPECT_FALSE(loaded->nodes.empty());
+  // (Sinks commit it as they learn of it; a job cancelled at once may leave that to a resume.)
+}
+
+TEST(Savepoint, SelfContainedAndNeverRetainedAway) {
+  testing::TempDir tmp;
+  JobOptions o = job_options(2);
+  ASSERT_TRUE(o.set("checkpoint.dir", tmp.path() + "/checkpoints"));
+  ASSERT_TRUE(o.set("checkpoint.interval", "20ms"));
+  ASSERT_TRUE(o.set("checkpoint.retain", "1"));
+  Environment env(o);
+  build_job(env, tmp.path() + "/out", 60'000);
+  Status status;
+  std::thread job([&] { status = env.execute("savepoint"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  Result<std::string> path = savepoint_when_running(env, tmp.path() + "/savepoints", false);
+  job.join();  // runs to its end: many checkpoints after the savepoint, one retained
+  ASSERT_TRUE(status.is_ok()) << status.to_string();
+  ASSERT_TRUE(path) << path.status().to_string();
+  EXPECT_GT(env.stats().checkpoints_completed, 3u);
+  // Nothing of it lives in the checkpoint directory: it loads with that directory gone.
+  fs::remove_all(tmp.path() + "/checkpoints");
+  Result<checkpoint::LoadedCheckpoint> loaded =
+      checkpoint::CheckpointStorage::load_directory(*path);
+  ASSERT_TRUE(loaded) << loaded.status().to_string();
+}
+
+TEST(Savepoint, RequestAfterTheJobIsNotFound) {
+  Environment env(job_options(1));
+  Result<std::string> r = env.trigger_savepoint("/tmp/nowhere");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+}
+
+TEST(Savepoint, BadSavepointPathNamesTheOption) {
+  testing::TempDir tmp;
+  JobOptions o = job_options(1);
+  ASSERT_TRUE(o.set("savepoint.path", tmp.path() + "/missing"));
+  Environment env(o);
+  build_job(env, tmp.path() + "/out", 0);
+  Status s = env.execute("bad");
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_NE(s.message().find("savepoint.path"), std::string::npos) << s.message();
+}
+
+// Stops a run at `from` keyed parallelism with a savepoint midway, resumes it at `to`, and
+// compares everything published with one uninterrupted run.
+void stop_and_resume(int from, int to) {
+  testing::TempDir tmp;
+  std::vector<std::string> expected;
+  {
+    Environment env(job_options(from));
+    build_job(env, tmp.path() + "/reference", 0);
+    ASSERT_TRUE(env.execute("reference").is_ok());
+    expected = published(tmp.path() + "/reference");
+    ASSERT_GT(expected.size(), 1000u);
+  }
+  const std::string out = tmp.path() + "/out";
+  std::string savepoint;
+  {
+    Environment env(job_options(from));
+    build_job(env, out, 30'000);  // 2 s of input
+    Status status;
+    std::thread job([&] { status = env.execute("first"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    Result<std::string> path = savepoint_when_running(env, tmp.path() + "/savepoints", true);
+    job.join();
+    ASSERT_TRUE(path) << path.status().to_string();
+    ASSERT_TRUE(status.is_ok()) << status.to_string();
+    EXPECT_EQ(env.stats().stopped_with_savepoint, *path);
+    savepoint = *path;
+  }
+  // Sources stopped at the savepoint's barrier: the sinks received nothing after it.
+  uintmax_t after_barrier = 0;
+  for (const auto& entry : fs::directory_iterator(out)) {
+    if (entry.path().extension() == ".inprogress") after_barrier += entry.file_size();
+  }
+  EXPECT_EQ(after_barrier, 0u) << "rows reached a sink after the stopping savepoint's barrier";
+  const size_t first_run = published(out).size();
+  EXPECT_GT(first_run, 0u);
+  EXPECT_LT(first_run, expected.size()) << "stopped after the input ended";
+  {
+    JobOptions o = job_options(to);
+    ASSERT_TRUE(o.set("savepoint.path", savepoint));
+    Environment env(o);
+    build_job(env, out, 0);
+    Status status = env.execute("resumed");
+    ASSERT_TRUE(status.is_ok()) << status.to_string();
+    EXPECT_GT(env.stats().restored_from, 0u);
+  }
+  const std::vector<std::string> got = published(out);
+  EXPECT_EQ(got.size(), expected.size());
+  for (size_t i = 0, shown = 0; i < got.size() && i < expected.size() && shown < 6; ++i) {
+    if (got[i] != expected[i]) {
+      ADD_FAILURE() << got[i] << " vs " << expected[i];
+      ++shown;
+    }
+  }
+  EXPECT_TRUE(got == expected) << "rows lost or duplicated across the stop at " << from << " -> "
+                               << to;
+}
+
+TEST(Savepoint, StopAndResumeAtParallelism1To2) { stop_and_resume(1, 2); }
+TEST(Savepoint, StopAndResumeAtParallelism1To1) { stop_and_resume(1, 1); }
+TEST(Savepoint, StopAndResumeAtParallelism2To1) { stop_and_resume(2, 1); }
+TEST(Savepoint, StopAndResumeAtParallelism4To2) { stop_and_resume(4, 2); }
+
+}  // namespace
+}  // namespace sluice
