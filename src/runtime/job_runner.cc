@@ -216,18 +216,17 @@ Status JobRunner::build() {
         const size_t pos = std::find(chains[c].begin(), chains[c].end(), node) - chains[c].begin();
         if (port == 0) {
           tail = out.get();
-          p.outputs.push_back(std::move(out));
-        } else if (p.metrics != nullptr) {
-          p.ops[pos]->set_side_output(port, p.outputs
-                                                .emplace_back(std::make_unique<MeteredOutput>(
-                                                    out.get(), p.ops[pos]->metrics(), p.metrics,
-                                                    MeteredOutput::Port::kSide))
-                                                .get());
-          p.outputs.push_back(std::move(out));
         } else {
-          p.ops[pos]->set_side_output(port, out.get());
-          p.outputs.push_back(std::move(out));
+          detail::Output* side = out.get();
+          if (p.metrics != nullptr) {
+            side = p.outputs
+                       .emplace_back(std::make_unique<MeteredOutput>(
+                           side, p.ops[pos]->metrics(), p.metrics, MeteredOutput::Port::kSide))
+                       .get();
+          }
+          p.ops[pos]->set_side_output(port, side);
         }
+        p.outputs.push_back(std::move(out));
       }
       if (tail == nullptr) {
         p.outputs.push_back(std::make_unique<NullOutput>());

@@ -76,11 +76,11 @@ TEST(AllocationTest, AllocationsDoNotGrowWithRows) {
     // Same key count, so keyed state reaches the same size; only the number of rows differs.
     Allocations small = allocations_for_job(200'000, parallelism, 1000);
     Allocations large = allocations_for_job(4'000'000, parallelism, 1000);
-    std::printf("parallelism %d: %lld allocations (%lld batches) for 200k rows, %lld (%lld) for "
-                "4M rows\n",
-                parallelism, static_cast<long long>(small.total),
-                static_cast<long long>(small.batches), static_cast<long long>(large.total),
-                static_cast<long long>(large.batches));
+    std::printf(
+        "parallelism %d: %lld allocations (%lld batches) for 200k rows, %lld (%lld) for "
+        "4M rows\n",
+        parallelism, static_cast<long long>(small.total), static_cast<long long>(small.batches),
+        static_cast<long long>(large.total), static_cast<long long>(large.batches));
     // Scheduling decides how many batches are in flight at the peak (bounded by the channels'
     // capacity, whatever the rows): a longer run may reach a higher peak, and each batch costs a
     // few allocations (the batch, its rows, a queue block). Nothing may grow per row.

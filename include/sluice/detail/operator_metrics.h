@@ -80,7 +80,7 @@ struct OperatorMetrics {
   SingleWriterCounter records_out;
   SingleWriterCounter bytes_in;  // rows times their in-memory row size
   SingleWriterCounter bytes_out;
-  SingleWriterCounter side_records_out;  // all side outputs (late records, tagged outputs)
+  SingleWriterCounter side_records_out;        // all side outputs (late records, tagged outputs)
   SingleWriterGauge watermark{kMinTimestamp};  // the last watermark the operator emitted
   // Published by operators that know them (window operators, file sources).
   SingleWriterCounter late_dropped;
