@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "sluice/detail/cow_map.h"
 #include "sluice/detail/pane_windows.h"
 #include "sluice/detail/prehashed_map.h"
 #include "sluice/time.h"
@@ -31,13 +32,34 @@ class CountWindows {
     Timestamp last = kMinTimestamp;
   };
 
+  using Map = CowMap<Key, Entry>;  // copy-on-write cuts for checkpoints
+
+  // The groups as they were at freeze(), for the checkpoint writer (see cow_map.h).
+  class Frozen {
+   public:
+    // As for_each_entry().
+    template <typename Fn>
+    void for_each_entry(int max_parallelism, Fn&& fn) const {
+      entries_.for_each(
+          [&](const Key& key, const Entry& e) { visit(key, e, max_parallelism, fn); });
+    }
+
+   private:
+    friend class CountWindows;
+    typename Map::Frozen entries_;
+  };
+
   // REQUIRES: count > 0.
   CountWindows(Agg agg, int64_t count) : agg_(std::move(agg)), count_(count) {}
 
   const Agg& agg() const { return agg_; }
   Timestamp watermark() const { return kMinTimestamp; }
 
-  void prefetch(const Prehashed<Key>& key, Timestamp) const { entries_.prefetch(key); }
+  // Always inlined: GCC may take an out-of-line call that only prefetches for one without
+  // effects and drop it.
+  [[gnu::always_inline]] void prefetch(const Prehashed<Key>& key, Timestamp) const {
+    entries_.prefetch(key);
+  }
 
   template <typename In, typename Emit>
   Added<Acc> add(const Prehashed<Key>& key, Timestamp t, const In& in, Emit&& emit) {
@@ -74,12 +96,13 @@ class CountWindows {
   // ---- snapshot ---- (the window is [first, last + 1); rows travel in fn's 5th argument)
   template <typename Fn>
   void for_each_entry(int max_parallelism, Fn&& fn) const {
-    for (const auto& [key, e] : entries_) {
-      if (e.rows > 0) {
-        fn(key_group_of(hash_key(key), max_parallelism), key, Window{e.first, e.last + 1}, e.acc,
-           e.rows);
-      }
-    }
+    for (const auto& [key, e] : entries_) visit(key, e, max_parallelism, fn);
+  }
+  // A view of every group, O(pages): the synchronous part of a checkpoint.
+  Frozen freeze() {
+    Frozen f;
+    f.entries_ = entries_.freeze();
+    return f;
   }
   void restore_watermark(Timestamp) {}
   void restore_entry(const Key& key, const Window& w, const Acc& acc, int64_t rows) {
@@ -90,8 +113,16 @@ class CountWindows {
   size_t state_bytes() const { return table_bytes(entries_); }
 
  private:
+  template <typename Fn>
+  static void visit(const Key& key, const Entry& e, int max_parallelism, Fn& fn) {
+    if (e.rows > 0) {
+      fn(key_group_of(hash_key(key), max_parallelism), key, Window{e.first, e.last + 1}, e.acc,
+         e.rows);
+    }
+  }
+
   // ---- checkpointed ----
-  PrehashedMap<Key, Entry> entries_;
+  Map entries_;
   // ---- not checkpointed ----
   Agg agg_;
   int64_t count_;

@@ -110,26 +110,42 @@ class KeyGroupWriter {
   std::vector<std::unique_ptr<Group>> groups_;  // by key group; a writer points into its Group
 };
 
-// Writes a hash map of keyed values: per key group, (key, value) pairs to the end of the stream.
+// Why a snapshot of keyed values is declined (the checkpoint fails, the job goes on).
+[[noreturn]] inline void throw_not_serializable() {
+  throw std::runtime_error(
+      "the key or state type cannot be checkpointed: specialise sluice::StateSerializer<T> "
+      "(see sluice/state_serializer.h)");
+}
+
+// Writes keyed values per key group, (key, value) pairs to the end of the stream;
+// `for_each(fn)` calls fn(key, value) for every entry.
+template <typename K, typename V, typename ForEach>
+void write_keyed_values(ForEach&& for_each, int max_parallelism, OperatorSnapshot& out) {
+  KeyGroupWriter groups(max_parallelism);
+  for_each([&](const K& key, const V& value) {
+    StateWriter& w = groups.group(key_group_of(hash_key(key), max_parallelism));
+    w.write(key);
+    w.write(value);
+  });
+  groups.finish(out);
+}
+
+// Writes a hash map of keyed values in the synchronous part (write_keyed_values' format).
 template <typename Map>
 void snapshot_keyed_map(const Map& map, int max_parallelism, OperatorSnapshot& out) {
   using K = typename Map::key_type;
   using V = typename Map::mapped_type;
   if constexpr (kSerializable<K> && kSerializable<V>) {
-    KeyGroupWriter groups(max_parallelism);
-    for (const auto& [key, value] : map) {
-      StateWriter& w = groups.group(key_group_of(hash_key(key), max_parallelism));
-      w.write(key);
-      w.write(value);
-    }
-    groups.finish(out);
+    write_keyed_values<K, V>(
+        [&](auto&& fn) {
+          for (const auto& [key, value] : map) fn(key, value);
+        },
+        max_parallelism, out);
   } else {
     (void)map;
     (void)max_parallelism;
     (void)out;
-    throw std::runtime_error(
-        "the key or state type cannot be checkpointed: specialise sluice::StateSerializer<T> "
-        "(see sluice/state_serializer.h)");
+    throw_not_serializable();
   }
 }
 

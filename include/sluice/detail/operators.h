@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "sluice/detail/cow_map.h"
 #include "sluice/detail/operator.h"
 
 namespace sluice {
@@ -209,7 +210,7 @@ class KeyedReduceOperator final : public Operator {
  private:
   KeyFn key_fn_;
   F fn_;
-  absl::flat_hash_map<Key, T> state_;  // checkpointed
+  CowMap<Key, T> state_;  // checkpointed (copy-on-write cut)
 };
 
 // Running aggregate per key: `add(acc, row)` folds a row into the key's accumulator and
@@ -258,7 +259,7 @@ class KeyedAggregateOperator final : public Operator {
   Acc init_;
   AddFn add_;
   ResultFn result_;
-  absl::flat_hash_map<Key, Acc> state_;  // checkpointed
+  CowMap<Key, Acc> state_;  // checkpointed (copy-on-write cut)
   Batch<Out> out_batch_;
 };
 

@@ -22,7 +22,9 @@
 #include <map>
 #include <numeric>
 #include <utility>
+#include <vector>
 
+#include "sluice/detail/cow_map.h"
 #include "sluice/detail/prehashed_map.h"
 #include "sluice/time.h"
 #include "sluice/window.h"
@@ -49,7 +51,26 @@ template <typename Key, typename Agg>
 class PaneWindows {
  public:
   using Acc = typename Agg::Acc;
-  using Map = PrehashedMap<Key, Acc>;
+  using Map = CowMap<Key, Acc>;  // a pane; copy-on-write cuts for checkpoints
+
+  // The panes as they were at freeze(), for the checkpoint writer (see cow_map.h).
+  class Frozen {
+   public:
+    // fn(key_group, key, pane, acc) for every entry, as for_each_entry().
+    template <typename Fn>
+    void for_each_entry(int max_parallelism, Fn&& fn) const {
+      for (const auto& [start, map] : panes_) {
+        map.for_each([&](const Key& key, const Acc& acc) {
+          fn(key_group_of(hash_key(key), max_parallelism), key, Window{start, start + pane_}, acc);
+        });
+      }
+    }
+
+   private:
+    friend class PaneWindows;
+    Duration pane_ = 1;
+    std::vector<std::pair<Timestamp, typename Map::Frozen>> panes_;
+  };
 
   // REQUIRES: size > 0, slide > 0, lateness >= 0.
   PaneWindows(Agg agg, Duration size, Duration slide, Duration lateness)
@@ -62,13 +83,16 @@ class PaneWindows {
   const Agg& agg() const { return agg_; }
   Timestamp watermark() const { return watermark_; }
 
-  void prefetch(const Prehashed<Key>& key, Timestamp) const {
+  // Always inlined: GCC may take an out-of-line call that only prefetches for one without
+  // effects and drop it.
+  [[gnu::always_inline]] void prefetch(const Prehashed<Key>& key, Timestamp) const {
     if (cached_ != nullptr) cached_->prefetch(key);
   }
 
   // Adds a row at time t. `emit(key, acc, window, firing)` receives late updates.
   template <typename In, typename Emit>
-  Added<Acc> add(const Prehashed<Key>& key, Timestamp t, const In& in, Emit&& emit) {
+  [[gnu::always_inline]] Added<Acc> add(const Prehashed<Key>& key, Timestamp t, const In& in,
+                                        Emit&& emit) {
     const Timestamp start = floor_to(t, pane_);
     if (start != cached_start_ || cached_ == nullptr) {
       if (!find_pane(start)) return {};
@@ -115,6 +139,14 @@ class PaneWindows {
         fn(key_group_of(hash_key(key), max_parallelism), key, Window{start, start + pane_}, acc);
       }
     }
+  }
+  // A view of every pane, O(pages): the synchronous part of a checkpoint.
+  Frozen freeze() {
+    Frozen f;
+    f.pane_ = pane_;
+    f.panes_.reserve(panes_.size());
+    for (auto& [start, map] : panes_) f.panes_.emplace_back(start, map.freeze());
+    return f;
   }
   void restore_watermark(Timestamp wm) { watermark_ = wm; }
   void restore_entry(const Key& key, const Window& pane, const Acc& acc) {
@@ -203,8 +235,7 @@ class PaneWindows {
       if (e - 1 + lateness_ <= watermark_) continue;  // this window is past its lateness
       Acc acc = agg_.create();
       for (auto it = panes_.lower_bound(e - size_); it != panes_.end() && it->first < e; ++it) {
-        auto found = it->second.find(key);
-        if (found != it->second.end()) agg_.merge(acc, found->second);
+        if (const Acc* found = it->second.find(key)) agg_.merge(acc, *found);
       }
       emit(*key.key, static_cast<const Acc&>(acc), Window{e - size_, e}, Firing::kLate);
     }
@@ -219,8 +250,8 @@ class PaneWindows {
   Map* cached_ = nullptr;  // the pane of the last row, while the watermark stays put
   Timestamp cached_start_ = kMinTimestamp;
   bool cached_fired_ = false;
-  size_t reserve_hint_ = 0;  // entries of the largest dropped pane: new panes start that big
-  Map scratch_;              // merge of a hopping window's panes
+  size_t reserve_hint_ = 0;         // entries of the largest dropped pane: new panes start that big
+  PrehashedMap<Key, Acc> scratch_;  // merge of a hopping window's panes
 };
 
 }  // namespace sluice::detail

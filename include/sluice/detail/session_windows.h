@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
+#include "sluice/detail/cow_map.h"
 #include "sluice/detail/pane_windows.h"
 #include "sluice/detail/prehashed_map.h"
 #include "sluice/time.h"
@@ -46,6 +47,23 @@ class SessionWindows {
   };
   using Sessions = absl::InlinedVector<Session, 1>;
 
+  using Map = CowMap<Key, Sessions>;  // copy-on-write cuts for checkpoints
+
+  // The sessions as they were at freeze(), for the checkpoint writer (see cow_map.h).
+  class Frozen {
+   public:
+    // As for_each_entry().
+    template <typename Fn>
+    void for_each_entry(int max_parallelism, Fn&& fn) const {
+      keys_.for_each(
+          [&](const Key& key, const Sessions& list) { visit(key, list, max_parallelism, fn); });
+    }
+
+   private:
+    friend class SessionWindows;
+    typename Map::Frozen keys_;
+  };
+
   // REQUIRES: gap > 0, lateness >= 0.
   SessionWindows(Agg agg, Duration gap, Duration lateness)
       : agg_(std::move(agg)), gap_(gap), lateness_(lateness) {}
@@ -53,13 +71,17 @@ class SessionWindows {
   const Agg& agg() const { return agg_; }
   Timestamp watermark() const { return watermark_; }
 
-  void prefetch(const Prehashed<Key>& key, Timestamp) const { keys_.prefetch(key); }
+  // Always inlined: GCC may take an out-of-line call that only prefetches for one without
+  // effects and drop it.
+  [[gnu::always_inline]] void prefetch(const Prehashed<Key>& key, Timestamp) const {
+    keys_.prefetch(key);
+  }
 
   template <typename In, typename Emit>
   Added<Acc> add(const Prehashed<Key>& key, Timestamp t, const In& in, Emit&& emit) {
     Timestamp start = t, end = t + gap_;
-    auto it = keys_.find(key);
-    if (it == keys_.end()) {
+    auto* it = keys_.find_mut(key);
+    if (it == nullptr) {
       if (end - 1 + lateness_ <= watermark_) return {};
       it = keys_.try_emplace(key).first;
     }
@@ -85,7 +107,7 @@ class SessionWindows {
     }
     if (into == nullptr) {
       if (end - 1 + lateness_ <= watermark_) {
-        if (list.empty()) keys_.erase(it);
+        if (list.empty()) keys_.erase(*key.key);
         return {};
       }
       spilled_ += list.size() == 1;  // a second session moves the list to the heap
@@ -111,8 +133,8 @@ class SessionWindows {
     while (!timers_.empty() && timers_.top().time <= wm) {
       Timer timer = timers_.top();
       timers_.pop();
-      auto it = keys_.find(timer.key);
-      if (it == keys_.end()) continue;
+      auto* it = keys_.find_mut(timer.key);
+      if (it == nullptr) continue;
       Sessions& list = it->second;
       size_t i = 0;
       while (i < list.size() && list[i].id != timer.id) ++i;
@@ -131,7 +153,7 @@ class SessionWindows {
         --sessions_;
         if (list.empty()) {
           spilled_ -= list.capacity() > 1;
-          keys_.erase(it);
+          keys_.erase(timer.key);
         }
       } else {
         timers_.push(Timer{s.end - 1 + lateness_, s.id, std::move(timer.key)});
@@ -152,10 +174,13 @@ class SessionWindows {
   // ---- snapshot ----
   template <typename Fn>
   void for_each_entry(int max_parallelism, Fn&& fn) const {
-    for (const auto& [key, list] : keys_) {
-      const int group = key_group_of(hash_key(key), max_parallelism);
-      for (const Session& s : list) fn(group, key, Window{s.start, s.end}, s.acc);
-    }
+    for (const auto& [key, list] : keys_) visit(key, list, max_parallelism, fn);
+  }
+  // A view of every session, O(pages): the synchronous part of a checkpoint.
+  Frozen freeze() {
+    Frozen f;
+    f.keys_ = keys_.freeze();
+    return f;
   }
   void restore_watermark(Timestamp wm) { watermark_ = wm; }
   void restore_entry(const Key& key, const Window& w, const Acc& acc) {
@@ -181,8 +206,14 @@ class SessionWindows {
     bool operator>(const Timer& o) const { return time > o.time; }
   };
 
+  template <typename Fn>
+  static void visit(const Key& key, const Sessions& list, int max_parallelism, Fn& fn) {
+    const int group = key_group_of(hash_key(key), max_parallelism);
+    for (const Session& s : list) fn(group, key, Window{s.start, s.end}, s.acc);
+  }
+
   // ---- checkpointed ----
-  PrehashedMap<Key, Sessions> keys_;
+  Map keys_;
   Timestamp watermark_ = kMinTimestamp;
   // ---- not checkpointed (rebuilt on restore) ----
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;

@@ -135,20 +135,19 @@ class WindowOperator final : public Operator {
   // parallelism takes the lowest old watermark: a window that some old subtask had fired and
   // another had not may then fire again.
   bool has_state() const override { return true; }
+  // State that can freeze() (pane windows) leaves the entries to the checkpoint writer.
   void snapshot_state(uint64_t, OperatorSnapshot& out) override {
     if constexpr (kSerializable<Key> && kSerializable<Acc>) {
       StateWriter(&out.operator_state).write(state_.watermark());
-      KeyGroupWriter groups(info_.max_parallelism);
-      state_.for_each_entry(info_.max_parallelism, [&](int g, const Key& key, const Window& w,
-                                                       const Acc& acc, auto... rows) {
-        StateWriter& to = groups.group(g);
-        to.write(key);
-        to.write(w.start);
-        to.write(w.end);
-        to.write(acc);
-        (to.write(static_cast<int64_t>(rows)), ...);
-      });
-      groups.finish(out);
+      if constexpr (requires { state_.freeze(); }) {
+        auto frozen = std::make_shared<decltype(state_.freeze())>(state_.freeze());
+        out.deferred = [frozen, max_parallelism = info_.max_parallelism](OperatorSnapshot& to) {
+          write_entries(*frozen, max_parallelism, to);
+          *frozen = {};
+        };
+      } else {
+        write_entries(state_, info_.max_parallelism, out);
+      }
     } else {
       (void)out;
       throw std::runtime_error(
@@ -191,6 +190,22 @@ class WindowOperator final : public Operator {
       return Status::invalid_argument("operator " + info_.display() +
                                       ": its state type cannot be restored");
     }
+  }
+
+  // The entries of `state` (the window state or a frozen view of it) per key group.
+  template <typename Entries>
+  static void write_entries(const Entries& state, int max_parallelism, OperatorSnapshot& out) {
+    KeyGroupWriter groups(max_parallelism);
+    state.for_each_entry(max_parallelism,
+                         [&](int g, const Key& key, const Window& w, const Acc& acc, auto... rows) {
+                           StateWriter& to = groups.group(g);
+                           to.write(key);
+                           to.write(w.start);
+                           to.write(w.end);
+                           to.write(acc);
+                           (to.write(static_cast<int64_t>(rows)), ...);
+                         });
+    groups.finish(out);
   }
 
   // For snapshots and tests: the window state and this subtask's counters.
