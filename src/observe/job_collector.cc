@@ -3,6 +3,7 @@
 #include <limits>
 #include <string>
 
+#include "observe/job_snapshot.h"
 #include "observe/metric_names.h"
 #include "runtime/metered_output.h"
 
@@ -118,7 +119,7 @@ std::vector<MetricFamily> JobCollector::Collect() const {
         c.gauge.value = static_cast<double>(now_ms - w) / 1000.0;
         lag.metric.push_back(std::move(c));
       }
-      if (const int64_t l = m.connector_lag.get(); l >= 0) {
+      if (const int64_t l = m.connector_lag.get(); l >= 0 && l <= kLargestConnectorLag) {
         ClientMetric c = labelled(labels);
         c.gauge.value = static_cast<double>(l);
         connector_lag.metric.push_back(std::move(c));

@@ -6,8 +6,6 @@
 
 namespace sluice::observe {
 
-constexpr int64_t kLargestLag = int64_t{1} << 53;
-
 JobSnapshot take_snapshot(const runtime::JobMetrics& job) {
   JobSnapshot snap;
   snap.monotonic_us = runtime::monotonic_us();
@@ -31,9 +29,7 @@ JobSnapshot take_snapshot(const runtime::JobMetrics& job) {
       f.bad_records += m->bad_records.get();
       f.state_bytes += m->state_bytes.get();
       f.state_keys += m->state_keys.get();
-      // An unbounded source publishes all it could still make (up to 2^64 rows): not a lag to
-      // add up. Below 2^53 per subtask, the sum cannot overflow.
-      if (const int64_t lag = m->connector_lag.get(); lag >= 0 && lag <= kLargestLag) {
+      if (const int64_t lag = m->connector_lag.get(); lag >= 0 && lag <= kLargestConnectorLag) {
         f.connector_lag = std::max<int64_t>(f.connector_lag, 0) + lag;
       }
       const int64_t w = m->watermark.get();

@@ -15,6 +15,11 @@ namespace sluice::observe {
 
 using LatencyBuckets = std::array<uint64_t, detail::LatencyHistogram::kBuckets>;
 
+// The largest connector lag that is a lag: an unbounded source publishes all it could still make
+// (up to 2^64 rows), which is neither reported nor summed. Below 2^53 per subtask, sums of
+// subtasks cannot overflow and the figure is exact as a double (Prometheus).
+inline constexpr int64_t kLargestConnectorLag = int64_t{1} << 53;
+
 struct OperatorFigures {
   uint64_t records_in = 0;
   uint64_t records_out = 0;

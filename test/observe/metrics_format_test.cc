@@ -51,6 +51,8 @@ struct HandBuiltJob {
     job.operators[0].subtasks[0]->records_out.add(300);
     job.operators[0].subtasks[1]->records_out.add(200);
     job.operators[0].subtasks[0]->watermark.set(job.start_wall_ms);
+    job.operators[0].subtasks[0]->connector_lag.set(1234);
+    job.operators[0].subtasks[1]->connector_lag.set(int64_t{1} << 62);  // unbounded: all to make
     m->records_in.add(500);
     m->bytes_in.add(8000);
     m->late_dropped.add(3);
@@ -95,6 +97,13 @@ TEST(MetricsRegistry, ServesEveryFamilyInTheTextFormat) {
       R"(sluice_operator_watermark_milliseconds{sluice_job="unit",operator="source",subtask="1"})"));
   EXPECT_TRUE(contains(
       text, R"(sluice_task_busy_seconds_total{sluice_job="unit",task="source",subtask="0"} 1.5)"));
+  // A lag, and no series for an unbounded source's "all it could still make".
+  EXPECT_TRUE(contains(
+      text,
+      R"(sluice_connector_lag_records{sluice_job="unit",operator="source",subtask="0"} 1234)"))
+      << text;
+  EXPECT_FALSE(contains(
+      text, R"(sluice_connector_lag_records{sluice_job="unit",operator="source",subtask="1"})"));
   EXPECT_TRUE(contains(
       text,
       R"(sluice_task_backpressured_seconds_total{sluice_job="unit",task="sink \"quoted\"",subtask="0"} 0.25)"));
