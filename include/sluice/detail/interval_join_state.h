@@ -24,7 +24,7 @@
 #include <map>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "sluice/detail/cow_map.h"
 #include "sluice/detail/join_common.h"
 #include "sluice/detail/join_timer_heap.h"
 #include "sluice/detail/key_groups.h"
@@ -110,8 +110,8 @@ class IntervalJoinState {
       const size_t n = keys.size();
       for (size_t i = 0; i < n; ++i) {  // the keys' cache misses overlap
         if (i + kPrefetchDistance < n) keys_.prefetch(keys[i + kPrefetchDistance]);
-        auto it = keys_.find(keys[i]);
-        if (it == keys_.end() || it->second.timer != due) continue;  // stale timer
+        auto* it = keys_.find_mut(keys[i]);
+        if (it == nullptr || it->second.timer != due) continue;  // stale timer
         KeyState& s = it->second;
         rows_held_ -= s.left.purge_through(left_through);
         rows_held_ -= s.right.purge_through(right_through);
@@ -137,17 +137,15 @@ class IntervalJoinState {
 
   // The held rows grouped by key group (ascending; empty groups left out).
   std::vector<KeyGroupSnapshot<KeyEntry>> snapshot(int max_parallelism) const {
-    std::map<int, std::vector<KeyEntry>> groups;
-    for (const auto& [key, s] : keys_) {
-      auto l = s.left.entries();
-      auto r = s.right.entries();
-      groups[key_group_of(hash_key(key), max_parallelism)].push_back(
-          KeyEntry{key, {l.begin(), l.end()}, {r.begin(), r.end()}});
-    }
-    std::vector<KeyGroupSnapshot<KeyEntry>> out;
-    for (auto& [g, entries] : groups) out.push_back({g, std::move(entries)});
-    return out;
+    return group_entries(
+        [&](auto&& fn) {
+          for (const auto& [key, s] : keys_) fn(key, s);
+        },
+        max_parallelism);
   }
+  // A view of the held rows, O(pages): the synchronous part of a checkpoint (see cow_map.h).
+  class Frozen;
+  Frozen freeze();
 
   // Adds the keys of one snapshotted key group (before processing resumes).
   void restore(const KeyGroupSnapshot<KeyEntry>& group) {
@@ -171,10 +169,25 @@ class IntervalJoinState {
     TimeOrderedRows<R> right;
     int64_t timer = kMaxTimestamp;  // due time of the key's live timer; kMaxTimestamp: none
   };
-  using Map = absl::flat_hash_map<Key, KeyState>;
+  using Map = CowMap<Key, KeyState>;  // copy-on-write cuts for checkpoints
   static constexpr size_t kMaxPooled = 4096;
 
-  typename Map::iterator find_or_create(const Key& key) {
+  template <typename ForEach>
+  static std::vector<KeyGroupSnapshot<KeyEntry>> group_entries(ForEach&& for_each,
+                                                               int max_parallelism) {
+    std::map<int, std::vector<KeyEntry>> groups;
+    for_each([&](const Key& key, const KeyState& s) {
+      auto l = s.left.entries();
+      auto r = s.right.entries();
+      groups[key_group_of(hash_key(key), max_parallelism)].push_back(
+          KeyEntry{key, {l.begin(), l.end()}, {r.begin(), r.end()}});
+    });
+    std::vector<KeyGroupSnapshot<KeyEntry>> out;
+    for (auto& [g, entries] : groups) out.push_back({g, std::move(entries)});
+    return out;
+  }
+
+  typename Map::Entry* find_or_create(const Key& key) {
     auto [it, inserted] = keys_.try_emplace(key);
     if (inserted) {
       if (!left_pool_.empty()) {
@@ -189,10 +202,10 @@ class IntervalJoinState {
     return it;
   }
 
-  void release(typename Map::iterator it) {
+  void release(typename Map::Entry* it) {
     if (left_pool_.size() < kMaxPooled) left_pool_.push_back(std::move(it->second.left));
     if (right_pool_.size() < kMaxPooled) right_pool_.push_back(std::move(it->second.right));
-    keys_.erase(it);
+    keys_.erase(it->first);
   }
 
   int64_t next_due(const KeyState& s) const {
@@ -221,5 +234,25 @@ class IntervalJoinState {
   int64_t rows_held_ = 0;
   int64_t late_rows_ = 0;
 };
+
+template <typename Key, typename L, typename R>
+class IntervalJoinState<Key, L, R>::Frozen {
+ public:
+  // As IntervalJoinState::snapshot() at the cut. Once per view.
+  std::vector<KeyGroupSnapshot<KeyEntry>> snapshot(int max_parallelism) const {
+    return group_entries([&](auto&& fn) { keys_.for_each(fn); }, max_parallelism);
+  }
+
+ private:
+  friend class IntervalJoinState;
+  typename Map::Frozen keys_;
+};
+
+template <typename Key, typename L, typename R>
+typename IntervalJoinState<Key, L, R>::Frozen IntervalJoinState<Key, L, R>::freeze() {
+  Frozen f;
+  f.keys_ = keys_.freeze();
+  return f;
+}
 
 }  // namespace sluice::detail

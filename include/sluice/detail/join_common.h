@@ -132,11 +132,19 @@ Status restore_entries(const OperatorRestore& in, const std::string& op, Restore
 
 // A join's checkpoint: the watermark it has passed (operator-wide, so rows late before a restore
 // stay late after it) and its held rows by key group. `State` has watermark(), snapshot(max
-// parallelism), restore_watermark(w) and restore(group).
+// parallelism), restore_watermark(w) and restore(group); a state with freeze() (a view with the
+// same snapshot()) has its rows grouped and written on the checkpoint writer's thread.
 template <typename State>
-void snapshot_join(const State& state, const OperatorInfo& info, OperatorSnapshot& out) {
+void snapshot_join(State& state, const OperatorInfo& info, OperatorSnapshot& out) {
   StateWriter(&out.operator_state).write(state.watermark());
-  snapshot_entries(state.snapshot(info.max_parallelism), out);
+  if constexpr (requires { state.freeze(); }) {  // the held rows go on the writer thread
+    auto frozen = std::make_shared<decltype(state.freeze())>(state.freeze());
+    out.deferred = [frozen, max_parallelism = info.max_parallelism](OperatorSnapshot& to) {
+      snapshot_entries(frozen->snapshot(max_parallelism), to);
+    };
+  } else {
+    snapshot_entries(state.snapshot(info.max_parallelism), out);
+  }
 }
 template <typename Entry, typename State>
 Status restore_join(State& state, const OperatorInfo& info, const OperatorRestore& in) {

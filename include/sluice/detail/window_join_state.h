@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "sluice/detail/cow_map.h"
 #include "sluice/detail/join_common.h"
 #include "sluice/detail/join_timer_heap.h"
 #include "sluice/detail/key_groups.h"
@@ -32,9 +32,8 @@ class WindowJoinState {
     Key key;
     int64_t start;
     friend bool operator==(const WindowId&, const WindowId&) = default;
-    template <typename H>
-    friend H AbslHashValue(H h, const WindowId& w) {
-      return H::combine(std::move(h), w.key, w.start);
+    friend uint64_t sluice_hash(const WindowId& w) {
+      return mix64(hash_key(w.key) * 31 + hash_key(w.start));
     }
   };
   // One (key, window) in a snapshot.
@@ -76,8 +75,8 @@ class WindowJoinState {
     if (watermark <= watermark_) return;
     watermark_ = watermark;
     timers_.pop_due(watermark, [&](int64_t last_ms, const WindowId& id) {
-      auto it = windows_.find(id);
-      if (it == windows_.end()) return;
+      auto* it = windows_.find_mut(id);
+      if (it == nullptr) return;
       Slot& s = it->second;
       for (const L& l : s.left) {
         for (const R& r : s.right) emit(l, r, last_ms);
@@ -96,15 +95,15 @@ class WindowJoinState {
 
   // The open windows grouped by the key group of their key (ascending; empty groups left out).
   std::vector<KeyGroupSnapshot<WindowEntry>> snapshot(int max_parallelism) const {
-    std::map<int, std::vector<WindowEntry>> groups;
-    for (const auto& [id, s] : windows_) {
-      groups[key_group_of(hash_key(id.key), max_parallelism)].push_back(
-          WindowEntry{id.key, id.start, s.left, s.right});
-    }
-    std::vector<KeyGroupSnapshot<WindowEntry>> out;
-    for (auto& [g, entries] : groups) out.push_back({g, std::move(entries)});
-    return out;
+    return group_entries(
+        [&](auto&& fn) {
+          for (const auto& [id, s] : windows_) fn(id, s);
+        },
+        max_parallelism);
   }
+  // A view of the open windows, O(pages): the synchronous part of a checkpoint (see cow_map.h).
+  class Frozen;
+  Frozen freeze();
 
   void restore(const KeyGroupSnapshot<WindowEntry>& group) {
     for (const WindowEntry& e : group.entries) {
@@ -122,8 +121,21 @@ class WindowJoinState {
     std::vector<L> left;
     std::vector<R> right;
   };
-  using Map = absl::flat_hash_map<WindowId, Slot>;
+  using Map = CowMap<WindowId, Slot>;  // copy-on-write cuts for checkpoints
   static constexpr size_t kMaxPooled = 4096;
+
+  template <typename ForEach>
+  static std::vector<KeyGroupSnapshot<WindowEntry>> group_entries(ForEach&& for_each,
+                                                                  int max_parallelism) {
+    std::map<int, std::vector<WindowEntry>> groups;
+    for_each([&](const WindowId& id, const Slot& s) {
+      groups[key_group_of(hash_key(id.key), max_parallelism)].push_back(
+          WindowEntry{id.key, id.start, s.left, s.right});
+    });
+    std::vector<KeyGroupSnapshot<WindowEntry>> out;
+    for (auto& [g, entries] : groups) out.push_back({g, std::move(entries)});
+    return out;
+  }
 
   int64_t last_ms_of(int64_t start) const { return saturating_add(start, size_ - 1); }
 
@@ -145,14 +157,14 @@ class WindowJoinState {
     return &it->second;
   }
 
-  void release(typename Map::iterator it) {
+  void release(typename Map::Entry* it) {
     if (pool_.size() < kMaxPooled) {
       Slot& s = it->second;
       s.left.clear();
       s.right.clear();
       pool_.push_back(std::move(s));
     }
-    windows_.erase(it);
+    windows_.erase(it->first);
   }
 
   // ---- checkpointed (see snapshot()) ----
@@ -166,5 +178,25 @@ class WindowJoinState {
   int64_t rows_held_ = 0;
   int64_t late_rows_ = 0;
 };
+
+template <typename Key, typename L, typename R>
+class WindowJoinState<Key, L, R>::Frozen {
+ public:
+  // As WindowJoinState::snapshot() at the cut. Once per view.
+  std::vector<KeyGroupSnapshot<WindowEntry>> snapshot(int max_parallelism) const {
+    return group_entries([&](auto&& fn) { windows_.for_each(fn); }, max_parallelism);
+  }
+
+ private:
+  friend class WindowJoinState;
+  typename Map::Frozen windows_;
+};
+
+template <typename Key, typename L, typename R>
+typename WindowJoinState<Key, L, R>::Frozen WindowJoinState<Key, L, R>::freeze() {
+  Frozen f;
+  f.windows_ = windows_.freeze();
+  return f;
+}
 
 }  // namespace sluice::detail
