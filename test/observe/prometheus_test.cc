@@ -23,9 +23,11 @@ TEST(Prometheus, ScrapesARunningJobAndAnswersARateQuery) {
 
   const int job_port = test::free_port();
   test::RunningJob job("127.0.0.1:" + std::to_string(job_port), 50'000);
-  // The job answers before Prometheus starts scraping.
+  // The job answers before Prometheus starts scraping. (The endpoint may answer before the job
+  // is attached to it, with an empty name: wait for the name.)
   ASSERT_TRUE(test::contains(
-      test::poll(job_port, "/api/job", [](const std::string& b) { return !b.empty(); }),
+      test::poll(job_port, "/api/job",
+                 [](const std::string& b) { return test::contains(b, "endpoint-test"); }),
       "endpoint-test"));
 
   {
