@@ -3,7 +3,9 @@
 //      in the same run (alternating, best of `repetitions` each), and their ratio;
 //   2. a checkpoint of ~100 MB of in-memory keyed state: duration, stored size, and the pause of
 //      the tasks (alignment + synchronous part);
-//   3. what the copy-on-write cut costs the task afterwards: a pass of updates over every key of
+//   3. the same for a keyed process function's ValueState (the state tables and key directory of
+//      the in-memory backend, cut by copy on write per page of 4,096 key slots);
+//   4. what the copy-on-write cut costs the task afterwards: a pass of updates over every key of
 //      such a table right after a cut (each page copied once) against the same pass without one.
 //
 //   build/release/bench/checkpoint_bench [events] [repetitions]
@@ -71,27 +73,69 @@ Run keyed_windows(uint64_t events, bool checkpoints) {
   return execute(env, total, "keyed windows");
 }
 
-// generator -> key_by -> running sum over `keys` keys (~`keys` * 17 B of hash table at 16 B a
-// key and value, more with the table's free slots) -> sink; a checkpoint every second.
-Run large_state(uint64_t events, uint64_t keys) {
+JobOptions one_subtask_checkpointing(const char* dir) {
   JobOptions o;
   o.parallelism = 1;
   o.workers = 2;
-  (void)o.set("checkpoint.dir", scratch_dir("sluice-bench-state"));
+  (void)o.set("checkpoint.dir", scratch_dir(dir));
   (void)o.set("checkpoint.interval", "1s");
-  Environment env(o);
+  return o;
+}
+
+// `events` events over `keys` keys, keyed.
+auto keyed_events(Environment& env, uint64_t events, uint64_t keys) {
+  return env.generate(events,
+                      [keys](uint64_t i) {
+                        return Event{mix(i % keys), 1};
+                      })
+      .key_by([](const Event& e) { return e.key; });
+}
+
+// generator -> key_by -> running sum over `keys` keys (~`keys` * 17 B of hash table at 16 B a
+// key and value, more with the table's free slots) -> sink; a checkpoint every second.
+Run large_state(uint64_t events, uint64_t keys) {
+  Environment env(one_subtask_checkpointing("sluice-bench-state"));
   std::atomic<int64_t> total{0};
-  env.generate(events,
-               [keys](uint64_t i) {
-                 return Event{mix(i % keys), 1};
-               })
-      .key_by([](const Event& e) { return e.key; })
+  keyed_events(env, events, keys)
       .aggregate(
           int64_t{0}, [](int64_t& acc, const Event& e) { acc += e.time; },
           [](uint64_t k, int64_t acc) { return std::pair(k, acc); })
       .filter([](const std::pair<uint64_t, int64_t>&) { return false; })
       .sink(CountSink{&total});
   return execute(env, total, "large state");
+}
+
+// A running sum per key in a process function's ValueState.
+struct SumPerKey {
+  ValueState<int64_t> sum;
+  void open(RuntimeContext& ctx) { sum = ctx.state<ValueState<int64_t>>("sum"); }
+  void process(const Event& e, ProcessContext<uint64_t>&,
+               Collector<std::pair<uint64_t, int64_t>>&) {
+    sum.update(sum.value_or(0) + e.time);
+  }
+};
+
+// generator -> key_by -> process function over `keys` keys -> sink; a checkpoint every second.
+Run large_process_state(uint64_t events, uint64_t keys) {
+  Environment env(one_subtask_checkpointing("sluice-bench-process"));
+  std::atomic<int64_t> total{0};
+  keyed_events(env, events, keys).process(SumPerKey{}).sink(CountSink{&total});
+  return execute(env, total, "large process state");
+}
+
+void print_large_state(const char* what, uint64_t keys, const Run& run) {
+  std::printf("%s: %llu keys, %.1f s, %.1f M events/s\n", what,
+              static_cast<unsigned long long>(keys), run.seconds,
+              static_cast<double>(keys) * 6 / run.seconds / 1e6);
+  std::printf("  checkpoints %llu, failed %llu\n",
+              static_cast<unsigned long long>(run.stats.checkpoints_completed),
+              static_cast<unsigned long long>(run.stats.checkpoints_failed));
+  std::printf("  last periodic checkpoint: %.1f ms trigger to manifest, %.1f MB stored\n",
+              static_cast<double>(run.stats.checkpoint_last_duration_us) / 1e3,
+              static_cast<double>(run.stats.checkpoint_last_bytes) / 1e6);
+  std::printf("  worst synchronous part %.2f ms, worst pause (alignment + synchronous) %.2f ms\n",
+              static_cast<double>(run.stats.checkpoint_max_sync_us) / 1e3,
+              static_cast<double>(run.stats.checkpoint_max_pause_us) / 1e3);
 }
 
 // Updates every key once, in a random order (every page of the table), prefetching ahead like the
@@ -169,17 +213,12 @@ int main(int argc, char** argv) {
 
   const uint64_t keys = 6'000'000;  // a table of 8M slots x 17 B: ~136 MB in memory
   Run big = large_state(keys * 6, keys);
-  std::printf("large keyed state: %llu keys (~%.0f MB of hash table), %.1f s\n",
-              static_cast<unsigned long long>(keys), 8388608.0 * 17 / 1e6, big.seconds);
-  std::printf("  checkpoints %llu, failed %llu\n",
-              static_cast<unsigned long long>(big.stats.checkpoints_completed),
-              static_cast<unsigned long long>(big.stats.checkpoints_failed));
-  std::printf("  last periodic checkpoint: %.1f ms trigger to manifest, %.1f MB stored\n",
-              static_cast<double>(big.stats.checkpoint_last_duration_us) / 1e3,
-              static_cast<double>(big.stats.checkpoint_last_bytes) / 1e6);
-  std::printf("  worst synchronous part %.2f ms, worst pause (alignment + synchronous) %.2f ms\n",
-              static_cast<double>(big.stats.checkpoint_max_sync_us) / 1e3,
-              static_cast<double>(big.stats.checkpoint_max_pause_us) / 1e3);
+  print_large_state("large keyed state, aggregate (~136 MB of hash table)", keys, big);
+  Run process = large_process_state(keys * 6, keys);
+  print_large_state(
+      "large keyed state, process function (ValueState<int64_t>: a 96 MB table, and the key "
+      "directory)",
+      keys, process);
   cut_cost(keys);
   std::printf("reproduce: build/release/bench/checkpoint_bench %llu %d\n",
               static_cast<unsigned long long>(events), repetitions);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 #include <memory>
+#include <tuple>
 #include <vector>
 
 #include "operators/join_test_util.h"
@@ -13,6 +14,7 @@
 #include "sluice/detail/broadcast_process_operator.h"
 #include "sluice/detail/generator_source.h"
 #include "sluice/detail/interval_join_operator.h"
+#include "sluice/detail/keyed_process_operator.h"
 #include "sluice/detail/operators.h"
 #include "sluice/detail/session_windows.h"
 #include "sluice/detail/window_join_operator.h"
@@ -242,6 +244,34 @@ TEST(OperatorSnapshot, WindowJoinRestoresAtAnyParallelism) {
     return std::make_unique<BothInputs<Op>>(
         std::make_unique<Op>(kKey, kKey, 20, 0, kPairUp, nullptr));
   });
+}
+
+// Per key and bucket of 20 ms: a sum in ValueState and the values in ListState, emitted and
+// cleared by an event-time timer at the bucket's end (so keys come, go and come back).
+struct BucketSums {
+  using Out = std::tuple<uint64_t, Timestamp, int64_t, size_t>;
+  ValueState<int64_t> sum;
+  ListState<int64_t> values;
+  void open(RuntimeContext& ctx) {
+    sum = ctx.state<ValueState<int64_t>>("sum");
+    values = ctx.state<ListState<int64_t>>("values");
+  }
+  void process(const Event& e, ProcessContext<uint64_t>& ctx, Collector<Out>&) {
+    sum.update(sum.value_or(0) + e.value);
+    values.add(e.value);
+    ctx.timers().register_event_time((e.time / 20 + 1) * 20);
+  }
+  void on_timer(Timestamp t, TimerContext<uint64_t>& ctx, Collector<Out>& out) {
+    out.emit({ctx.key(), t, sum.value_or(0), values.get().size()});
+    sum.clear();
+    values.clear();
+  }
+};
+
+TEST(OperatorSnapshot, KeyedProcessFunctionRestoresAtAnyParallelism) {
+  using Op =
+      detail::KeyedProcessOperator<Event, uint64_t, decltype(kKey), BucketSums, BucketSums::Out>;
+  expect_round_trips<BucketSums::Out>([] { return std::make_unique<Op>(kKey, BucketSums{}); });
 }
 
 TEST(OperatorSnapshot, GeneratorResumesAtItsPosition) {

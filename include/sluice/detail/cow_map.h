@@ -20,7 +20,6 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -28,7 +27,6 @@
 #include <memory>
 #include <new>
 #include <stdexcept>
-#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -39,6 +37,7 @@
 
 #include "sluice/detail/key_groups.h"
 #include "sluice/detail/operator_snapshot.h"
+#include "sluice/detail/page_claims.h"
 #include "sluice/detail/prehashed_map.h"
 
 namespace sluice::detail {
@@ -102,37 +101,20 @@ class CowMap {
 
   // A cut in flight, shared by the task and the view.
   struct Cut {
-    enum : uint8_t { kPending, kBusy, kDone };
+    Cut(std::shared_ptr<Slots> t, size_t page_count, size_t slots_per_page)
+        : table(std::move(t)), page_slots(slots_per_page), claims(page_count), copies(page_count) {}
     std::shared_ptr<Slots> table;  // the table at the cut (the task may have moved on)
-    size_t pages = 0;
-    size_t page_slots = 0;
-    std::unique_ptr<std::atomic<uint8_t>[]> state;  // per page
-    std::vector<std::unique_ptr<Slots>> copies;     // per page, made by the task before a write
-    std::atomic<size_t> done{0};                    // pages whose state is kDone
+    size_t page_slots;
+    PageClaims claims;
+    std::vector<std::unique_ptr<Slots>> copies;  // per page, made by the task before a write
 
-    void set_done(size_t p) {
-      state[p].store(kDone, std::memory_order_release);
-      done.fetch_add(1, std::memory_order_release);
-    }
-
-    bool claim(size_t p) {
-      uint8_t expected = kPending;
-      return state[p].compare_exchange_strong(expected, kBusy, std::memory_order_acq_rel);
-    }
-    void wait_done(size_t p) const {
-      for (int spins = 0; state[p].load(std::memory_order_acquire) != kDone;) {
-        if (++spins > 64) std::this_thread::yield();
-      }
-    }
+    bool all_done() const { return claims.all_done(); }
     // The task is about to write page p: the view gets a copy unless it has read the page.
     void before_write(size_t p) {
-      if (claim(p)) {
+      claims.before_write(p, [&] {
         const size_t at = p * page_slots;
         copies[p] = std::make_unique<Slots>(table->ctrl + at, table->data + at, page_slots);
-        set_done(p);
-      } else {
-        wait_done(p);
-      }
+      });
     }
   };
 
@@ -158,30 +140,22 @@ class CowMap {
       if (cut_ == nullptr || read_) return;
       read_ = true;
       Cut& c = *cut_;
-      for (size_t p = 0; p < c.pages; ++p) {
-        const bool mine = c.claim(p);  // else the task copied it, or is copying it
-        if (!mine) c.wait_done(p);
-        const size_t at = p * c.page_slots;
-        const uint8_t* ctrl = mine ? c.table->ctrl + at : c.copies[p]->ctrl;
-        const Entry* data = mine ? c.table->data + at : c.copies[p]->data;
-        for (size_t i = 0; i < c.page_slots; ++i) {
-          if (is_full(ctrl[i])) fn(static_cast<const Key&>(data[i].first), data[i].second);
-        }
-        if (mine) c.set_done(p);
+      for (size_t p = 0; p < c.claims.pages(); ++p) {
+        c.claims.read(p, [&](bool in_place) {
+          const size_t at = p * c.page_slots;
+          const uint8_t* ctrl = in_place ? c.table->ctrl + at : c.copies[p]->ctrl;
+          const Entry* data = in_place ? c.table->data + at : c.copies[p]->data;
+          for (size_t i = 0; i < c.page_slots; ++i) {
+            if (is_full(ctrl[i])) fn(static_cast<const Key&>(data[i].first), data[i].second);
+          }
+        });
         c.copies[p].reset();
       }
     }
     // Lets the cut go unread: the task no longer copies pages for it.
     void reset() {
       if (cut_ == nullptr) return;
-      Cut& c = *cut_;
-      for (size_t p = 0; p < c.pages; ++p) {
-        if (c.claim(p)) {
-          c.set_done(p);
-        } else {
-          c.wait_done(p);
-        }
-      }
+      cut_->claims.release_all();
       cut_.reset();
     }
 
@@ -276,10 +250,11 @@ class CowMap {
   }
   Value& operator[](const Key& key) { return try_emplace(key).first->second; }
 
-  // Removes the entry of `key` if there is one (`key` may be a reference into that entry).
-  void erase(const Key& key) {
+  // Removes the entry of `key` if there is one (`key` may be a reference into that entry); false
+  // when there was none.
+  bool erase(const Key& key) {
     const Probe at = probe(Prehashed<Key>{&key, hash_key(key)});
-    if (!at.found) return;
+    if (!at.found) return false;
     writable(at.slot)->~Entry();
     --size_;
     // A group with an empty slot was never full, so no probe went past it: the slot can be
@@ -290,6 +265,7 @@ class CowMap {
     } else {
       ctrl_[at.slot] = kDeleted;
     }
+    return true;
   }
 
   // Room for `n` entries without growing.
@@ -305,17 +281,10 @@ class CowMap {
   Frozen freeze() {
     settle();
     if (capacity_ == 0) return Frozen();
-    auto cut = std::make_shared<Cut>();
-    cut->table = table_;
-    cut->page_slots = std::min(capacity_, kPageSlots);
-    cut->pages = capacity_ / cut->page_slots;
-    cut->state = std::make_unique<std::atomic<uint8_t>[]>(cut->pages);
-    for (size_t p = 0; p < cut->pages; ++p)
-      cut->state[p].store(Cut::kPending, std::memory_order_relaxed);
-    cut->copies.resize(cut->pages);
-    watch_.assign(cut->pages, 1);
-    page_shift_ = static_cast<uint32_t>(std::countr_zero(cut->page_slots));
-    cut_ = cut;
+    const size_t page_slots = std::min(capacity_, kPageSlots);
+    auto cut = std::make_shared<Cut>(table_, capacity_ / page_slots, page_slots);
+    watch_.start(cut, cut->claims.pages());
+    page_shift_ = static_cast<uint32_t>(std::countr_zero(page_slots));
     return Frozen(std::move(cut));
   }
 
@@ -402,34 +371,16 @@ class CowMap {
 
   // Slot i, once a cut in flight has what the page held.
   [[gnu::always_inline]] Entry* writable(size_t i) {
-    if (cut_ != nullptr) [[unlikely]] {
+    if (watch_.active()) [[unlikely]] {
       before_write(i);
     }
     return data_ + i;
   }
-  [[gnu::noinline]] void before_write(size_t i) {
-    const size_t p = i >> page_shift_;
-    if (watch_[p] != 0) {
-      watch_[p] = 0;
-      cut_->before_write(p);
-    }
-    // Every page read or copied: the cut no longer needs watching.
-    if (cut_->done.load(std::memory_order_acquire) == cut_->pages) settle_detach();
-  }
+  [[gnu::noinline]] void before_write(size_t i) { watch_.before_write(i >> page_shift_); }
   // Every page of the cut in flight is copied or read; the task no longer watches it.
-  void settle() {
-    if (cut_ == nullptr) return;
-    for (size_t p = 0; p < watch_.size(); ++p) {
-      if (watch_[p] != 0) cut_->before_write(p);
-    }
-    watch_.clear();
-    cut_.reset();
-  }
+  void settle() { watch_.settle(); }
   // The task stops writing the cut's table (it moves to another, or goes): no copies needed.
-  void settle_detach() {
-    watch_.clear();
-    cut_.reset();
-  }
+  void settle_detach() { watch_.detach(); }
 
   // Inserts (key, Value(args...)) at free slot i (kNone: none yet), growing first when full.
   template <typename... Args>
@@ -453,7 +404,7 @@ class CowMap {
   // when a cut still reads it.
   void rehash(size_t capacity) {
     std::shared_ptr<Slots> old = std::move(table_);
-    const bool shared = cut_ != nullptr;
+    const bool shared = watch_.active();
     settle_detach();  // the old table is no longer written: a cut reads it in place
     table_ = std::make_shared<Slots>(capacity);
     ctrl_ = table_->ctrl;
@@ -497,7 +448,6 @@ class CowMap {
   }
   void take(CowMap& o) {
     table_ = std::move(o.table_);
-    cut_ = std::move(o.cut_);
     watch_ = std::move(o.watch_);
     page_shift_ = o.page_shift_;
     ctrl_ = o.ctrl_;
@@ -506,7 +456,7 @@ class CowMap {
     mask_ = o.mask_;
     size_ = o.size_;
     growth_left_ = o.growth_left_;
-    o.watch_.clear();
+    o.watch_.detach();
     o.ctrl_ = nullptr;
     o.data_ = nullptr;
     o.capacity_ = o.mask_ = o.size_ = o.growth_left_ = 0;
@@ -518,10 +468,9 @@ class CowMap {
   size_t capacity_ = 0;           // a power of two (>= 16), or 0
   size_t mask_ = 0;
   size_t size_ = 0;
-  size_t growth_left_ = 0;      // inserts into empty slots before the table must grow
-  std::shared_ptr<Cut> cut_;    // the cut in flight, while some page may still be pending
-  std::vector<uint8_t> watch_;  // per page of cut_: pending for all the task knows
-  uint32_t page_shift_ = 0;     // log2 of cut_'s page slots
+  size_t growth_left_ = 0;   // inserts into empty slots before the table must grow
+  CutWatch<Cut> watch_;      // the cut in flight, while some page may still be pending
+  uint32_t page_shift_ = 0;  // log2 of cut_'s page slots
 };
 
 // The synchronous part of a checkpoint of keyed values in a CowMap: a frozen view, written per

@@ -1,15 +1,16 @@
 // The in-memory (heap) state backend of a keyed operator subtask with key type K: the key
 // directory, the timer queues (keyed_state_backend.h) and state tables indexed by slot.
 //
-// Snapshot format of one key group (all integers native-endian):
-//   u32 magic 'SLST', u32 version 1, u32 table count, then each table's name;
-//   u64 key count, then per key: the key, then each table's entry (StateTable::write);
-//   u64 timer count, then per timer: u64 key index, u8 domain (0 event, 1 processing), i64 time.
+// Snapshots per key group in the format of slot_cut.h: cut() takes a checkpoint by copy on write
+// (the key groups are written later, on the checkpoint writer's thread); snapshot() writes one
+// key group at once.
 //
 // Thread-safety: owned by one operator subtask.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -28,17 +29,28 @@ class InMemoryStateBackend final : public KeyedStateBackend<K> {
   using Base::timers_;
 
  public:
-  static constexpr uint32_t kMagic = 0x54534C53;  // "SLST"
-  static constexpr uint32_t kVersion = 1;
+  static constexpr uint32_t kMagic = KeyedSnapshotFormat::kMagic;
+  static constexpr uint32_t kVersion = KeyedSnapshotFormat::kVersion;
   explicit InMemoryStateBackend(int max_parallelism) : KeyedStateBackend<K>(max_parallelism) {}
 
   // ---- StateBackend ----
+  // A checkpoint cut of every key group: O(pages) now; the returned function writes the key
+  // groups into a snapshot later, on another thread (OperatorSnapshot::deferred). A cut still in
+  // flight is settled first.
+  std::function<void(OperatorSnapshot&)> cut() {
+    this->cut_.settle();
+    auto c = std::make_shared<SlotCut<K>>(keys_, tables_, timers_, max_parallelism_);
+    if (c->pages() > 0) this->cut_.start(c, c->pages());
+    // Whether or not the writer runs, dropping the function gives up what it has not read.
+    auto reader = std::shared_ptr<SlotCut<K>>(c.get(), [c](SlotCut<K>*) { c->release(); });
+    return [reader](OperatorSnapshot& out) { reader->write(out); };
+  }
+
   void snapshot(int key_group, StateWriter& w) const override {
     const auto& tables = tables_.tables();
-    w.write(kMagic);
-    w.write(kVersion);
-    w.write(static_cast<uint32_t>(tables.size()));
-    for (const auto& t : tables) w.write(t->name());
+    std::vector<std::string> names;
+    for (const auto& t : tables) names.push_back(t->name());
+    KeyedSnapshotFormat::write_header(names, w);
     std::vector<uint32_t> slots;
     keys_.for_each([&](const K& key, uint32_t slot) {
       if (key_group_of(hash_key(key), max_parallelism_) == key_group) slots.push_back(slot);
@@ -51,18 +63,16 @@ class InMemoryStateBackend final : public KeyedStateBackend<K> {
       w.write(keys_.key_of(s));
       for (const auto& t : tables) t->write(s, w);
     }
-    std::vector<std::tuple<uint64_t, uint8_t, Timestamp>> timers;
+    std::vector<std::tuple<uint64_t, TimeDomain, Timestamp>> timers;
     for (TimeDomain d : {TimeDomain::kEventTime, TimeDomain::kProcessingTime}) {
       timers_.queue(d).for_each([&](Timestamp t, uint32_t slot) {
         auto it = index_of.find(slot);
-        if (it != index_of.end()) timers.emplace_back(it->second, static_cast<uint8_t>(d), t);
+        if (it != index_of.end()) timers.emplace_back(it->second, d, t);
       });
     }
     w.write(static_cast<uint64_t>(timers.size()));
     for (const auto& [index, domain, time] : timers) {
-      w.write(index);
-      w.write(domain);
-      w.write(time);
+      KeyedSnapshotFormat::write_timer(index, domain, time, w);
     }
   }
 

@@ -17,6 +17,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "sluice/detail/key_groups.h"
+#include "sluice/detail/slot_array.h"
 #include "sluice/state_serializer.h"
 
 namespace sluice::detail {
@@ -26,8 +27,18 @@ class KeyDirectory {
  public:
   // The slot of `key`, added if it has none.
   uint32_t slot_of(const K& key) {
+    return slot_of(key, [](uint32_t) {});
+  }
+  // The same; before a new key takes its slot, before_new(slot) runs (a cut in flight saves what
+  // the slot held, see slot_cut.h).
+  template <typename BeforeNew>
+  uint32_t slot_of(const K& key, BeforeNew&& before_new) {
     auto [it, inserted] = slots_.try_emplace(key, 0u);
-    if (inserted) it->second = allocate(key);
+    if (inserted) {
+      const uint32_t s = free_.empty() ? static_cast<uint32_t>(keys_.size()) : free_.back();
+      before_new(s);
+      it->second = allocate(key);
+    }
     return it->second;
   }
   void prefetch(const K& key) const { slots_.prefetch(key); }
@@ -48,6 +59,13 @@ class KeyDirectory {
   }
 
   size_t size() const { return slots_.size(); }
+
+  // The keys by slot as they are now, for a checkpoint cut (see SlotArray::pin()).
+  struct View {
+    typename SlotArray<K>::Pinned keys;
+    SlotArray<uint8_t>::Pinned in_use;
+  };
+  View view() const { return View{keys_.pin(), in_use_.pin()}; }
   // Keys added so far (slots handed out, reused ones included).
   uint64_t allocations() const { return allocations_; }
   // Slots handed out so far (in use or free): the size state tables must have.
@@ -82,7 +100,11 @@ class KeyDirectory {
     return s;
   }
   void encode(uint32_t slot, const K& key) {
-    if (encode_for_ == 0) return;
+    if (encode_for_ != 0) encode_slow(slot, key);
+  }
+  // Out of line: once per new key, and inlined into slot_of() GCC 12 warns wrongly
+  // (stringop-overflow) on the buffer's insert.
+  [[gnu::noinline]] void encode_slow(uint32_t slot, const K& key) {
     if (slot >= encoded_.size()) encoded_.resize(slot + 1);
     buffer_.clear();
     StateWriter(&buffer_).write(key);
@@ -93,9 +115,9 @@ class KeyDirectory {
   }
 
   absl::flat_hash_map<K, uint32_t> slots_;
-  std::vector<K> keys_;          // by slot; K{} for free slots
-  std::vector<uint8_t> in_use_;  // by slot
-  std::vector<uint32_t> free_;   // released slots, reused first
+  SlotArray<K> keys_;           // by slot; K{} for free slots
+  SlotArray<uint8_t> in_use_;   // by slot
+  std::vector<uint32_t> free_;  // released slots, reused first
   uint64_t allocations_ = 0;
   int encode_for_ = 0;                // max parallelism when keys are encoded
   std::vector<std::string> encoded_;  // by slot

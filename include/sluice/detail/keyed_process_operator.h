@@ -9,7 +9,8 @@
 // next_timer_us() has passed), both between batches; each such pass, and each batch, ends with a
 // bounded incremental cleanup of expired state and empty keys.
 //
-// Checkpointed: backend_ (state and timers: per key group in the backend's format, or with RocksDB
+// Checkpointed: backend_ (state and timers: per key group in the backend's format, cut by copy on
+// write and written on the checkpoint writer's thread, see detail/slot_cut.h; or with RocksDB
 // the database's files, see detail/rocksdb_job_checkpoint.h). Not
 // checkpointed: the buffers, the watermark (re-established by the inputs), the processing clock.
 //
@@ -44,7 +45,9 @@ class KeyedProcessOperator final : public Operator {
       rocks_ = rocks->get();
       backend_ = std::move(*rocks);
     } else {
-      backend_ = std::make_unique<InMemoryStateBackend<K>>(info_.max_parallelism);
+      auto memory = std::make_unique<InMemoryStateBackend<K>>(info_.max_parallelism);
+      memory_ = memory.get();
+      backend_ = std::move(memory);
     }
     clock_.start();
     timers_ = std::make_unique<TimerService>(&backend_->timers(), &backend_->scope(), &watermark_,
@@ -69,7 +72,7 @@ class KeyedProcessOperator final : public Operator {
     prefetch_.clear();
     for (const auto& t : backend_->tables().tables()) {
       const PrefetchTarget p = t->prefetch_target();
-      if (p.base != nullptr) prefetch_.push_back(p);
+      if (p.chunks != nullptr) prefetch_.push_back(p);
     }
 
     StateScope& scope = backend_->scope();
@@ -86,7 +89,7 @@ class KeyedProcessOperator final : public Operator {
     for (size_t i = 0; i < n; ++i) {
       if (i + kPrefetchDistance < n) {
         const size_t ahead = slots_[i + kPrefetchDistance];
-        for (const PrefetchTarget& p : prefetch_) __builtin_prefetch(p.base + ahead * p.stride);
+        for (const PrefetchTarget& p : prefetch_) p.prefetch(static_cast<uint32_t>(ahead));
       }
       scope.slot = slots_[i];
       if (has_times) {
@@ -131,17 +134,7 @@ class KeyedProcessOperator final : public Operator {
       if (!s.is_ok()) throw std::runtime_error(s.message());
       return;
     }
-    std::vector<bool> present(static_cast<size_t>(info_.max_parallelism));
-    backend_->keys().for_each([&](const K& key, uint32_t) {
-      present[static_cast<size_t>(key_group_of(hash_key(key), info_.max_parallelism))] = true;
-    });
-    for (int g = 0; g < info_.max_parallelism; ++g) {
-      if (!present[static_cast<size_t>(g)]) continue;
-      KeyGroupState& state = out.key_groups.emplace_back();
-      state.key_group = g;
-      StateWriter w(&state.bytes);
-      backend_->snapshot(g, w);
-    }
+    out.deferred = memory_->cut();  // copy on write: the key groups are written later
   }
   Status restore_state(const OperatorRestore& in) override {
     if (!in.files.empty()) {
@@ -199,6 +192,7 @@ class KeyedProcessOperator final : public Operator {
   F fn_;
   std::unique_ptr<KeyedStateBackend<K>> backend_;  // checkpointed
   RocksDbStateBackend<K>* rocks_ = nullptr;        // backend_ when it is RocksDB's
+  InMemoryStateBackend<K>* memory_ = nullptr;      // backend_ when it is in memory
   ProcessingClock clock_;
   Timestamp watermark_ = kMinTimestamp;
   bool times_seen_ = false;  // the input carries event times

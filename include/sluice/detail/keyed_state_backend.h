@@ -8,6 +8,11 @@
 // slots and cleanup_step() visits a bounded number of slots: it drops expired TTL entries of
 // in-memory tables and releases keys that hold neither state in memory nor timers.
 //
+// While a checkpoint cut of the in-memory state is in flight (slot_cut.h), every path that may
+// write a slot's state — a row's key resolved, a timer fired, cleanup, a new key taking a free
+// slot — first calls touch(slot), which saves the slot's page for the cut if nobody has read it
+// yet. Between cuts touch() is one pointer test.
+//
 // The two backends: InMemoryStateBackend (in_memory_state_backend.h) and RocksDbStateBackend
 // (rocksdb_state_backend.h); they differ in where state lives, in snapshots and in sizes.
 //
@@ -16,10 +21,13 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include "sluice/detail/key_directory.h"
 #include "sluice/detail/key_groups.h"
 #include "sluice/detail/keyed_timers.h"
+#include "sluice/detail/slot_cut.h"
 #include "sluice/detail/state_backend.h"
 #include "sluice/detail/state_table_set.h"
 
@@ -40,7 +48,14 @@ class KeyedStateBackend : public StateBackend {
   int max_parallelism() const { return max_parallelism_; }
 
   // ---- per row ----
-  uint32_t slot_of(const K& key) { return keys_.slot_of(key); }
+  [[gnu::always_inline]] uint32_t slot_of(const K& key) {
+    if (!cut_.active()) [[likely]] {
+      return keys_.slot_of(key);
+    }
+    const uint32_t s = keys_.slot_of(key, [&](uint32_t fresh) { touch(fresh); });
+    touch(s);
+    return s;
+  }
   void prefetch(const K& key) const { keys_.prefetch(key); }
   // Makes the current key `key` (adding it). For tests and tools; operators resolve a batch's
   // slots first and call prepare() once.
@@ -61,6 +76,7 @@ class KeyedStateBackend : public StateBackend {
   void fire_timers(TimeDomain d, Timestamp limit, Fn&& fn) {
     timers_.fire_until(d, limit, [&](Timestamp t, uint32_t slot) {
       scope().slot = slot;
+      touch(slot);
       fn(t);
     });
   }
@@ -85,12 +101,19 @@ class KeyedStateBackend : public StateBackend {
       if (!keys_.in_use(s)) continue;
       bool holds = timers_.count(s) != 0;
       for (const auto& t : tables) {
+        if (t->has_ttl()) touch(s);  // cleanup may drop an expired entry
         t->cleanup(s);
         holds = holds || t->holds(s);
       }
-      if (!holds) keys_.release(s);
+      if (!holds) {
+        touch(s);
+        keys_.release(s);
+      }
     }
   }
+
+  // Whether a checkpoint cut still waits for pages the task may write (for tests).
+  bool cut_in_flight() const { return cut_.active(); }
 
  protected:
   int max_parallelism_;
@@ -99,6 +122,17 @@ class KeyedStateBackend : public StateBackend {
   KeyedTimers timers_;  // a slot with timers is never released
   size_t cleanup_cursor_ = 0;
   uint64_t allocations_at_last_cleanup_ = 0;
+
+  // ---- the checkpoint cut in flight (in-memory backend) ----
+  [[gnu::always_inline]] void touch(uint32_t slot) {
+    if (cut_.active()) [[unlikely]] {
+      before_write(slot);
+    }
+  }
+  [[gnu::noinline]] void before_write(uint32_t slot) {
+    cut_.before_write(slot >> SlotCut<K>::kPageShift);
+  }
+  CutWatch<SlotCut<K>> cut_;
 };
 
 }  // namespace sluice::detail

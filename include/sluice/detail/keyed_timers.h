@@ -39,6 +39,8 @@ class KeyedTimers {
     if (slots > count_of_.size()) count_of_.resize(slots, 0);
   }
   size_t slots() const { return count_of_.size(); }
+  // The timers of `d` as they are now, for a checkpoint cut (see TimerQueue::freeze()).
+  TimerQueue::Set::Frozen freeze(TimeDomain d) { return queue(d).freeze(); }
   const TimerQueue& queue(TimeDomain d) const {
     return d == TimeDomain::kEventTime ? event_ : processing_;
   }

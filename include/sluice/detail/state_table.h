@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "sluice/detail/slot_array.h"
 #include "sluice/state_serializer.h"
 #include "sluice/state_ttl.h"
 #include "sluice/time.h"
@@ -67,6 +69,13 @@ class TtlPolicy {
   Duration ttl() const { return enabled_ ? ttl_ : 0; }
   bool event_time() const { return event_time_; }
   bool return_expired() const { return return_expired_; }
+  // This policy measured on `clock` instead (a checkpoint view's copy of the clock at the cut).
+  TtlPolicy on_clock(const Timestamp* clock) const {
+    TtlPolicy p = *this;
+    if (enabled_) p.clock_ = clock;
+    return p;
+  }
+  const Timestamp* clock() const { return clock_; }
 
  private:
   bool enabled_ = false;
@@ -77,10 +86,14 @@ class TtlPolicy {
   const Timestamp* clock_ = nullptr;
 };
 
-// Where a table keeps slot s: base + s * stride, for prefetching a batch's entries ahead.
+// Where a table keeps slot s, for prefetching a batch's entries ahead (see SlotArray::chunks()).
 struct PrefetchTarget {
-  const char* base = nullptr;
+  const char* const* chunks = nullptr;
   size_t stride = 0;
+  [[gnu::always_inline]] void prefetch(uint32_t s) const {
+    __builtin_prefetch(chunks[s >> SlotArray<char>::kShift] +
+                       (s & SlotArray<char>::kMask) * stride);
+  }
 };
 
 class StateTable {
@@ -105,8 +118,33 @@ class StateTable {
   virtual int64_t keys() const = 0;
   virtual int64_t bytes() const = 0;
   virtual PrefetchTarget prefetch_target() const { return {}; }
+  bool has_ttl() const { return ttl_.enabled(); }
+
+  // The table as it is now, for a checkpoint cut: write(slot) on the checkpoint writer's thread
+  // writes the entry like StateTable::write, reading only the slots the cut has not handed back to
+  // the task (slot_cut.h). Expiry is judged by the clock at the cut.
+  class View {
+   public:
+    virtual ~View() = default;
+    virtual void write(uint32_t slot, StateWriter& w) const = 0;
+  };
+  virtual std::unique_ptr<View> view() const = 0;
 
  protected:
+  // A View over cells in a SlotArray, written by WriteCell(cell, ttl, writer).
+  template <typename Cell, auto WriteCell>
+  class CellView final : public View {
+   public:
+    CellView(const SlotArray<Cell>& cells, const TtlPolicy& ttl)
+        : cells_(cells.pin()), now_(ttl.enabled() ? *ttl.clock() : 0), ttl_(ttl.on_clock(&now_)) {}
+    void write(uint32_t slot, StateWriter& w) const override { WriteCell(cells_[slot], ttl_, w); }
+
+   private:
+    typename SlotArray<Cell>::Pinned cells_;
+    Timestamp now_;  // the clock at the cut
+    TtlPolicy ttl_;
+  };
+
   std::string name_;
   TtlPolicy ttl_;
 };
@@ -141,21 +179,15 @@ class ValueTable final : public StateTable {
   }
   void clear(uint32_t slot) override { erase(cells_[slot]); }
 
-  void resize(size_t slots) override {
-    if (slots > cells_.size()) cells_.resize(slots);
-  }
+  void resize(size_t slots) override { cells_.resize(slots); }
   void cleanup(uint32_t slot) override {
     Cell& c = cells_[slot];
     if (c.stamp != kAbsent && ttl_.expired(c.stamp)) erase(c);
   }
   bool holds(uint32_t slot) const override { return cells_[slot].stamp != kAbsent; }
-  void write(uint32_t slot, StateWriter& w) const override {
-    const Cell& c = cells_[slot];
-    const bool present = c.stamp != kAbsent && !ttl_.expired(c.stamp);
-    w.write(static_cast<uint8_t>(present));
-    if (!present) return;
-    w.write(c.stamp);
-    w.write(c.value);
+  void write(uint32_t slot, StateWriter& w) const override { write_cell(cells_[slot], ttl_, w); }
+  std::unique_ptr<View> view() const override {
+    return std::make_unique<CellView<Cell, &ValueTable::write_cell>>(cells_, ttl_);
   }
   void read(uint32_t slot, StateReader& r) override {
     Cell& c = cells_[slot];
@@ -168,15 +200,20 @@ class ValueTable final : public StateTable {
   }
   int64_t keys() const override { return keys_; }
   int64_t bytes() const override { return static_cast<int64_t>(cells_.capacity() * sizeof(Cell)); }
-  PrefetchTarget prefetch_target() const override {
-    return {reinterpret_cast<const char*>(cells_.data()), sizeof(Cell)};
-  }
+  PrefetchTarget prefetch_target() const override { return {cells_.chunks(), sizeof(Cell)}; }
 
  private:
   struct Cell {
     T value{};
     int64_t stamp = kAbsent;
   };
+  static void write_cell(const Cell& c, const TtlPolicy& ttl, StateWriter& w) {
+    const bool present = c.stamp != kAbsent && !ttl.expired(c.stamp);
+    w.write(static_cast<uint8_t>(present));
+    if (!present) return;
+    w.write(c.stamp);
+    w.write(c.value);
+  }
   void erase(Cell& c) {
     if (c.stamp == kAbsent) return;
     --keys_;
@@ -184,7 +221,7 @@ class ValueTable final : public StateTable {
     c.value = T{};  // releases what the value owns (a string's buffer)
   }
 
-  std::vector<Cell> cells_;
+  SlotArray<Cell> cells_;
   int64_t keys_ = 0;
 };
 
@@ -248,9 +285,7 @@ class MapTable final : public StateTable {
     --keys_;
     Map().swap(m);  // frees the key's table
   }
-  void resize(size_t slots) override {
-    if (slots > maps_.size()) maps_.resize(slots);
-  }
+  void resize(size_t slots) override { maps_.resize(slots); }
   void cleanup(uint32_t slot) override {
     auto& m = maps_[slot];
     if (m.empty() || !ttl_.enabled()) return;
@@ -264,17 +299,9 @@ class MapTable final : public StateTable {
     if (m.empty()) clear_empty(m);
   }
   bool holds(uint32_t slot) const override { return !maps_[slot].empty(); }
-  void write(uint32_t slot, StateWriter& w) const override {
-    const auto& m = maps_[slot];
-    uint64_t n = 0;
-    for (const auto& [k, c] : m) n += !ttl_.expired(c.stamp);
-    w.write(n);
-    for (const auto& [k, c] : m) {
-      if (ttl_.expired(c.stamp)) continue;
-      w.write(k);
-      w.write(c.stamp);
-      w.write(c.value);
-    }
+  void write(uint32_t slot, StateWriter& w) const override { write_map(maps_[slot], ttl_, w); }
+  std::unique_ptr<View> view() const override {
+    return std::make_unique<CellView<Map, &MapTable::write_map>>(maps_, ttl_);
   }
   void read(uint32_t slot, StateReader& r) override {
     clear(slot);
@@ -293,7 +320,9 @@ class MapTable final : public StateTable {
   int64_t keys() const override { return keys_; }
   int64_t bytes() const override {
     size_t b = maps_.capacity() * sizeof(Map);
-    for (const Map& m : maps_) b += m.capacity() * (sizeof(typename Map::value_type) + 1);
+    for (uint32_t s = 0; s < maps_.size(); ++s) {
+      b += maps_[s].capacity() * (sizeof(typename Map::value_type) + 1);
+    }
     return static_cast<int64_t>(b);
   }
 
@@ -303,12 +332,23 @@ class MapTable final : public StateTable {
     int64_t stamp = 0;
   };
   using Map = absl::flat_hash_map<K, Cell>;
+  static void write_map(const Map& m, const TtlPolicy& ttl, StateWriter& w) {
+    uint64_t n = 0;
+    for (const auto& [k, c] : m) n += !ttl.expired(c.stamp);
+    w.write(n);
+    for (const auto& [k, c] : m) {
+      if (ttl.expired(c.stamp)) continue;
+      w.write(k);
+      w.write(c.stamp);
+      w.write(c.value);
+    }
+  }
   void clear_empty(Map& m) {
     --keys_;
     Map().swap(m);
   }
 
-  std::vector<Map> maps_;
+  SlotArray<Map> maps_;
   int64_t keys_ = 0;
 };
 
@@ -355,9 +395,7 @@ class ListTable final : public StateTable {
     if (l.empty()) return;
     clear_empty(l);
   }
-  void resize(size_t slots) override {
-    if (slots > lists_.size()) lists_.resize(slots);
-  }
+  void resize(size_t slots) override { lists_.resize(slots); }
   void cleanup(uint32_t slot) override {
     auto& l = lists_[slot];
     if (l.empty() || !ttl_.enabled()) return;
@@ -365,16 +403,9 @@ class ListTable final : public StateTable {
     if (l.empty()) clear_empty(l);
   }
   bool holds(uint32_t slot) const override { return !lists_[slot].empty(); }
-  void write(uint32_t slot, StateWriter& w) const override {
-    const auto& l = lists_[slot];
-    uint64_t n = 0;
-    for (const Cell& c : l) n += !ttl_.expired(c.stamp);
-    w.write(n);
-    for (const Cell& c : l) {
-      if (ttl_.expired(c.stamp)) continue;
-      w.write(c.stamp);
-      w.write(c.value);
-    }
+  void write(uint32_t slot, StateWriter& w) const override { write_list(lists_[slot], ttl_, w); }
+  std::unique_ptr<View> view() const override {
+    return std::make_unique<CellView<List, &ListTable::write_list>>(lists_, ttl_);
   }
   void read(uint32_t slot, StateReader& r) override {
     clear(slot);
@@ -391,7 +422,7 @@ class ListTable final : public StateTable {
   int64_t keys() const override { return keys_; }
   int64_t bytes() const override {
     size_t b = lists_.capacity() * sizeof(List);
-    for (const List& l : lists_) b += l.capacity() * sizeof(Cell);
+    for (uint32_t s = 0; s < lists_.size(); ++s) b += lists_[s].capacity() * sizeof(Cell);
     return static_cast<int64_t>(b);
   }
 
@@ -401,13 +432,23 @@ class ListTable final : public StateTable {
     int64_t stamp = 0;
   };
   using List = std::vector<Cell>;
+  static void write_list(const List& l, const TtlPolicy& ttl, StateWriter& w) {
+    uint64_t n = 0;
+    for (const Cell& c : l) n += !ttl.expired(c.stamp);
+    w.write(n);
+    for (const Cell& c : l) {
+      if (ttl.expired(c.stamp)) continue;
+      w.write(c.stamp);
+      w.write(c.value);
+    }
+  }
   void clear_empty(List& l) {
     --keys_;
     l.clear();
     l.shrink_to_fit();  // (not `List().swap(l)`: GCC 12 then warns free-nonheap-object wrongly)
   }
 
-  std::vector<List> lists_;
+  SlotArray<List> lists_;
   int64_t keys_ = 0;
 };
 
