@@ -11,6 +11,11 @@
 // commit. One checkpoint is in alignment at a time; a checkpoint that a task declines or that
 // times out is abandoned, counted and reported, and the job goes on.
 //
+// Every task acknowledges every checkpoint, also once it has ended: a task at its end (a bounded
+// source, or a task whose inputs have all ended) answers a trigger with the final state of its
+// chain and emits no barrier (runtime/task.h). So periodic checkpoints go on until the whole job
+// has finished, whichever parts of it end first; only then does final_id() stop them.
+//
 // Savepoints are checkpoints taken on request (request_savepoint(), from any thread): the next
 // tick() triggers one as soon as no checkpoint is aligning, and the writer stores it,
 // self-contained, in `<target>/savepoint-<id>` instead of the checkpoint directory, where
@@ -82,8 +87,6 @@ class CheckpointCoordinator {
   // Control thread: triggers a checkpoint when the interval has passed and none is aligning;
   // abandons one that has timed out. Whether a new checkpoint was triggered.
   bool tick(int64_t now_us);
-  // No more triggers (a task has finished: barriers could no longer pass it).
-  void stop_triggering();
 
   // Any thread: a savepoint into `target_dir` at the next opportunity; the future gets its
   // directory once it is complete, or why it failed. With `stop`, the job stops after it.
