@@ -168,6 +168,9 @@ void CheckpointCoordinator::write(Pending p) {
     figures_.last_sync_us = p.sync_us;
     figures_.last_bytes = *bytes;
   }
+  const bool periodic = p.acks > 0;
+  completed_log_.push_back(
+      {p.id, monotonic_us() - p.started_us, periodic ? p.alignment_us : 0, *bytes});
   completed_.store(p.id, std::memory_order_release);
   if (p.savepoint != nullptr && p.savepoint->stop) stopped_with_ = dir;
   answer(p, dir);
@@ -219,6 +222,13 @@ Result<uint64_t> CheckpointCoordinator::write_final(uint64_t id, std::vector<Sub
 CheckpointFigures CheckpointCoordinator::figures() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return figures_;
+}
+
+std::vector<CompletedCheckpoint> CheckpointCoordinator::take_completed() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<CompletedCheckpoint> done;
+  done.swap(completed_log_);
+  return done;
 }
 
 }  // namespace sluice::checkpoint

@@ -74,6 +74,14 @@ struct CheckpointFigures {
   std::string last_failure;
 };
 
+// One completed checkpoint, as the metrics layer hears of it.
+struct CompletedCheckpoint {
+  uint64_t id = 0;
+  int64_t duration_us = 0;   // trigger to manifest in place (the final one: its write)
+  int64_t alignment_us = 0;  // the longest alignment of any task
+  uint64_t bytes = 0;        // stored, compressed, manifest included
+};
+
 class CheckpointCoordinator {
  public:
   CheckpointCoordinator(CheckpointConfig config, int max_parallelism, std::vector<NodeLayout> nodes,
@@ -112,6 +120,9 @@ class CheckpointCoordinator {
   void drain();
 
   CheckpointFigures figures() const;
+  // The checkpoints completed since the last call, oldest first: each is reported once, also
+  // when two complete between two reports. Control thread.
+  std::vector<CompletedCheckpoint> take_completed();
 
  private:
   struct Pending {
@@ -151,6 +162,7 @@ class CheckpointCoordinator {
   Pending pending_;                                         // guarded by mutex_
   std::deque<Pending> to_write_;                            // guarded by mutex_
   CheckpointFigures figures_;                               // guarded by mutex_
+  std::vector<CompletedCheckpoint> completed_log_;          // guarded by mutex_
   std::deque<std::shared_ptr<SavepointRequest>> requests_;  // guarded by mutex_
   std::optional<std::string> stopped_with_;                 // guarded by mutex_
   std::thread writer_;
