@@ -146,6 +146,8 @@ void kill_repeatedly(const std::function<pid_t(int)>& start_job, const std::stri
       ASSERT_EQ(status, 0) << "the job failed (a restore it could not make?) after " << killed
                            << " kills";
       ++exits;
+      // A run may end before a checkpoint the test wants exists; not run after run.
+      ASSERT_TRUE(!ready || exits <= kills) << "runs end before a checkpoint to restore from";
       fs::remove_all(out);
       fs::remove_all(checkpoints);
     }
@@ -250,24 +252,32 @@ pid_t start_ended_source_job(const std::string& out, const std::string& checkpoi
 }
 
 // Whether the newest complete checkpoint under `dir` holds the ended-source job's short source
-// (node 0, one subtask) at its end.
-bool short_source_ended(const std::string& dir) {
+// (node 0, one subtask) at its end and its long one (node 1) still running: a restore from it
+// resumes one source ended and the other mid-way.
+bool only_the_short_source_ended(const std::string& dir) {
   const uint64_t id = newest_checkpoint(dir);
   if (id == 0) return false;
   char name[32];
   std::snprintf(name, sizeof name, "chk-%020llu", static_cast<unsigned long long>(id));
   std::ifstream manifest(fs::path(dir) / name / "MANIFEST");
-  const std::string ended = std::string("offset 0 0 next index ") + kShortRows;
+  const std::string short_ended = std::string("offset 0 0 next index ") + kShortRows;
+  const uint64_t long_rows = std::strtoull(kLongRows, nullptr, 10);
+  bool short_at_end = false, long_running = false;
   for (std::string line; std::getline(manifest, line);) {
-    if (line == ended) return true;
+    short_at_end |= line == short_ended;
+    unsigned subtask = 0;
+    unsigned long long next = 0;
+    if (std::sscanf(line.c_str(), "offset 1 %u next index %llu", &subtask, &next) == 2) {
+      long_running |= next < long_rows;
+    }
   }
-  return false;
+  return short_at_end && long_running;
 }
 
 // The job of ended_source_job_main.cc killed `kills` times, each time after a checkpoint taken
-// once its short source had ended, so that every restart restores that source at its end and
-// the rest of the job mid-way. The output, sorted (the union interleaves the two sources
-// differently in every run), must equal an uninterrupted run's.
+// once its short source had ended and before its long one did, so that every restart restores
+// that source at its end and the rest of the job mid-way. The output, sorted (the union interleaves
+// the two sources differently in every run), must equal an uninterrupted run's.
 void crash_after_a_source_ended(int kills, uint32_t seed) {
   testing::TempDir tmp;
   ASSERT_EQ(wait_exit(start_ended_source_job(tmp.path() + "/reference", "-")), 0);
@@ -276,7 +286,7 @@ void crash_after_a_source_ended(int kills, uint32_t seed) {
 
   const std::string out = tmp.path() + "/out", checkpoints = tmp.path() + "/checkpoints";
   kill_repeatedly([&](int) { return start_ended_source_job(out, checkpoints); }, out, checkpoints,
-                  kills, seed, [&] { return short_source_ended(checkpoints); });
+                  kills, seed, [&] { return only_the_short_source_ended(checkpoints); });
   const std::vector<std::string> got = published(out);
   EXPECT_EQ(got.size(), expected.size());
   EXPECT_TRUE(got == expected) << "output differs after " << kills
