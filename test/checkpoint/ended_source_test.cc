@@ -313,5 +313,31 @@ TEST(EndedSource, ARestoreAfterASubtaskEndedResumesItAtItsEnd) {
   expect_exactly_once(out, {200, 12'000});
 }
 
+// A savepoint asked for after a subtask has ended is taken (before, it was refused: barriers
+// could no longer pass the ended subtask) and holds that subtask at its end.
+TEST(EndedSource, ASavepointAfterASubtaskEndedIsTaken) {
+  testing::TempDir dir;
+  const std::string checkpoints = dir.path() + "/checkpoints", out = dir.path() + "/out";
+  Environment env(checkpointed(checkpoints));
+  uneven_job(env, out);
+  Status s;
+  std::thread run([&] { s = env.execute("uneven subtasks, savepoint"); });
+  bool ended = false;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!ended && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    const auto all = complete_checkpoints(checkpoints);
+    ended = !all.empty() && positions(all.back(), "uneven")[0] == 200;
+  }
+  Result<std::string> savepoint = env.trigger_savepoint(dir.path() + "/savepoints");
+  run.join();
+  ASSERT_TRUE(s) << s.to_string();
+  ASSERT_TRUE(savepoint) << savepoint.status().to_string();
+  auto taken = checkpoint::CheckpointStorage::load_directory(*savepoint);
+  ASSERT_TRUE(taken) << taken.status().to_string();
+  EXPECT_EQ(positions(*taken, "uneven")[0], 200u);
+  expect_exactly_once(out, {200, 12'000});
+}
+
 }  // namespace
 }  // namespace sluice
