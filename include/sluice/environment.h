@@ -69,7 +69,7 @@ class Environment {
   // Takes a savepoint of the running job into `dir` and returns the savepoint's own directory
   // (`<dir>/savepoint-<id>`, self-contained) once it is complete; sinks commit it like a
   // checkpoint. Works with or without `checkpoint.dir`. Blocks the calling thread (any thread but
-  // execute()'s). Not OK when it failed (a source has finished, an operator declined, the
+  // execute()'s). Not OK when it failed (the job has finished, an operator declined, the
   // checkpoint timeout passed, a write failed), and NotFound when no job is running yet.
   Result<std::string> trigger_savepoint(const std::string& dir);
   // The same, then stops the job: sources emit nothing after the savepoint's barrier, the sinks

@@ -79,9 +79,8 @@ bool CheckpointCoordinator::trigger_savepoint(int64_t now_us) {
     std::shared_ptr<SavepointRequest> request = std::move(requests_.front());
     requests_.pop_front();
     if (stopped_ || stop_.load() != 0) {
-      request->done.set_value(Status::failed(
-          stopped_ ? "no savepoint: a source has finished, barriers can no longer pass it"
-                   : "no savepoint: the job is stopping"));
+      request->done.set_value(Status::failed(stopped_ ? "no savepoint: the job has finished"
+                                                      : "no savepoint: the job is stopping"));
       continue;
     }
     pending_ = Pending{};
@@ -114,12 +113,6 @@ bool CheckpointCoordinator::tick(int64_t now_us) {
   aligning_ = true;
   trigger_.store(pending_.id, std::memory_order_release);
   return true;
-}
-
-void CheckpointCoordinator::stop_triggering() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  stopped_ = true;
-  if (aligning_) fail(pending_.id, "the job is finishing");
 }
 
 void CheckpointCoordinator::fail(uint64_t id, const std::string& reason) {
@@ -175,6 +168,9 @@ void CheckpointCoordinator::write(Pending p) {
     figures_.last_sync_us = p.sync_us;
     figures_.last_bytes = *bytes;
   }
+  const bool periodic = p.acks > 0;
+  completed_log_.push_back(
+      {p.id, monotonic_us() - p.started_us, periodic ? p.alignment_us : 0, *bytes});
   completed_.store(p.id, std::memory_order_release);
   if (p.savepoint != nullptr && p.savepoint->stop) stopped_with_ = dir;
   answer(p, dir);
@@ -226,6 +222,13 @@ Result<uint64_t> CheckpointCoordinator::write_final(uint64_t id, std::vector<Sub
 CheckpointFigures CheckpointCoordinator::figures() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return figures_;
+}
+
+std::vector<CompletedCheckpoint> CheckpointCoordinator::take_completed() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<CompletedCheckpoint> done;
+  done.swap(completed_log_);
+  return done;
 }
 
 }  // namespace sluice::checkpoint

@@ -11,6 +11,11 @@
 // commit. One checkpoint is in alignment at a time; a checkpoint that a task declines or that
 // times out is abandoned, counted and reported, and the job goes on.
 //
+// Every task acknowledges every checkpoint, also once it has ended: a task at its end (a bounded
+// source, or a task whose inputs have all ended) answers a trigger with the final state of its
+// chain and emits no barrier (runtime/task.h). So periodic checkpoints go on until the whole job
+// has finished, whichever parts of it end first; only then does final_id() stop them.
+//
 // Savepoints are checkpoints taken on request (request_savepoint(), from any thread): the next
 // tick() triggers one as soon as no checkpoint is aligning, and the writer stores it,
 // self-contained, in `<target>/savepoint-<id>` instead of the checkpoint directory, where
@@ -69,6 +74,14 @@ struct CheckpointFigures {
   std::string last_failure;
 };
 
+// One completed checkpoint, as the metrics layer hears of it.
+struct CompletedCheckpoint {
+  uint64_t id = 0;
+  int64_t duration_us = 0;   // trigger to manifest in place (the final one: its write)
+  int64_t alignment_us = 0;  // the longest alignment of any task
+  uint64_t bytes = 0;        // stored, compressed, manifest included
+};
+
 class CheckpointCoordinator {
  public:
   CheckpointCoordinator(CheckpointConfig config, int max_parallelism, std::vector<NodeLayout> nodes,
@@ -82,8 +95,6 @@ class CheckpointCoordinator {
   // Control thread: triggers a checkpoint when the interval has passed and none is aligning;
   // abandons one that has timed out. Whether a new checkpoint was triggered.
   bool tick(int64_t now_us);
-  // No more triggers (a task has finished: barriers could no longer pass it).
-  void stop_triggering();
 
   // Any thread: a savepoint into `target_dir` at the next opportunity; the future gets its
   // directory once it is complete, or why it failed. With `stop`, the job stops after it.
@@ -109,6 +120,9 @@ class CheckpointCoordinator {
   void drain();
 
   CheckpointFigures figures() const;
+  // The checkpoints completed since the last call, oldest first: each is reported once, also
+  // when two complete between two reports. Control thread.
+  std::vector<CompletedCheckpoint> take_completed();
 
  private:
   struct Pending {
@@ -148,6 +162,7 @@ class CheckpointCoordinator {
   Pending pending_;                                         // guarded by mutex_
   std::deque<Pending> to_write_;                            // guarded by mutex_
   CheckpointFigures figures_;                               // guarded by mutex_
+  std::vector<CompletedCheckpoint> completed_log_;          // guarded by mutex_
   std::deque<std::shared_ptr<SavepointRequest>> requests_;  // guarded by mutex_
   std::optional<std::string> stopped_with_;                 // guarded by mutex_
   std::thread writer_;

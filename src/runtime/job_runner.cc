@@ -560,13 +560,15 @@ Status JobRunner::finish_checkpoints() {
   return Status::ok();
 }
 
-// The observer hears of each checkpoint completed or failed since the last report (the figures
-// carry the last one of each; checkpoints are rarely closer together than a report).
+// The observer hears of each checkpoint completed since the last report, and of the last one
+// failed (the figures carry the last failure; failures are rarely closer together than a
+// report). Two checkpoints may complete between two reports: the last periodic one and the
+// final one at the end, or after a slow write, one that completed right after it.
 void JobRunner::report_checkpoints(const checkpoint::CheckpointFigures& f) {
+  std::vector<checkpoint::CompletedCheckpoint> completed = coordinator_->take_completed();
   if (observer_ == nullptr) return;
-  if (f.completed != reported_.completed) {
-    observer_->checkpoint_completed(f.last_id, f.last_duration_us, f.last_alignment_us,
-                                    f.last_bytes);
+  for (const checkpoint::CompletedCheckpoint& c : completed) {
+    observer_->checkpoint_completed(c.id, c.duration_us, c.alignment_us, c.bytes);
   }
   if (f.failed != reported_.failed) {
     observer_->checkpoint_failed(0, f.last_failure);

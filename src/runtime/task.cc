@@ -102,14 +102,37 @@ void Task::checkpoint(uint64_t id, int64_t alignment_us) {
     declined = e.what();  // the checkpoint fails, the job goes on
   }
   const int64_t sync_us = monotonic_us() - start;
-  detail::Operator* head = ops_.front().get();
-  detail::attribute_errors(head->info(), [&] { head->on_barrier(id); });
+  if (!ended_) {  // after the end nothing goes downstream, not even a barrier
+    detail::Operator* head = ops_.front().get();
+    detail::attribute_errors(head->info(), [&] { head->on_barrier(id); });
+  }
   if (coordinator_ == nullptr) return;
   if (declined.empty()) {
     coordinator_->acknowledge(id, std::move(states), alignment_us, sync_us);
   } else {
     coordinator_->decline(id, declined);
   }
+}
+
+bool Task::checkpoint_ended() {
+  if (!ended_ || coordinator_ == nullptr) return false;
+  const uint64_t id = coordinator_->trigger_id();
+  if (id <= last_barrier_) return false;
+  checkpoint(id, 0);
+  return true;
+}
+
+bool Task::run_finished() {
+  if (coordinator_ == nullptr) return false;
+  const uint64_t notified = notified_;
+  notify_completed();
+  return checkpoint_ended() || notified_ != notified;
+}
+
+bool Task::has_checkpoint_work() const {
+  if (coordinator_ == nullptr) return false;
+  return coordinator_->completed_id() > notified_ ||
+         (ended_ && coordinator_->trigger_id() > last_barrier_);
 }
 
 void Task::on_barrier(Input& in, uint64_t id) {
@@ -136,7 +159,9 @@ Task::Slice Task::run_slice(int64_t now_us) {
   if (finished_) return Slice::kFinished;
   if (metrics_ != nullptr) metrics_->now_us = now_us;
   exchanges_.set_now(now_us);
-  if (exchanges_.blocked()) return Slice::kBlocked;
+  // An ended task answers a trigger even while its end waits in an overflow: it emits nothing.
+  const bool acknowledged = checkpoint_ended();
+  if (exchanges_.blocked()) return acknowledged ? Slice::kProgress : Slice::kBlocked;
   if (ended_) {  // the end went out and nothing waits in an overflow any more
     finished_ = true;
     return Slice::kFinished;
@@ -162,8 +187,8 @@ Task::Slice Task::run_slice(int64_t now_us) {
       if (state == detail::SourceState::kIdle) break;
       progress = true;
       if (state == detail::SourceState::kEnd) {
-        // Barriers can no longer pass this source: no more checkpoints until the final one.
-        if (coordinator_ != nullptr) coordinator_->stop_triggering();
+        // Checkpoints go on: from now on this task acknowledges them with its final state (its
+        // end position) and emits no barrier; downstream tasks align without this input.
         detail::attribute_errors(head->info(), [&] { head->on_end(); });
         ended_ = true;
         break;
@@ -345,6 +370,7 @@ int64_t Task::next_timer_us() const {
 
 bool Task::has_work(int64_t now_us) {
   if (finished_) return false;
+  if (ended_ && coordinator_ != nullptr && coordinator_->trigger_id() > last_barrier_) return true;
   if (exchanges_.blocked()) return false;
   if (ended_) return true;
   if (now_us >= exchanges_.flush_deadline()) return true;

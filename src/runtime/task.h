@@ -16,6 +16,15 @@
 // Between slices a task tells its operators of completed checkpoints (sinks commit). A source
 // task polls nothing after the barrier of a stopping savepoint (stop-with-savepoint).
 //
+// Checkpoints go on after a part of the job has ended. An ended input counts as aligned: its end
+// follows all its data, so a task that aligns n without it has seen everything it will ever
+// send. A task that has ended (a source at its end, or a task whose inputs all ended) answers
+// every later trigger itself, on its thread, by snapshotting its chain — the final state: a
+// source's end position, a sink's last part pre-committed — and acknowledging without emitting
+// anything, before and after it has finished (run_finished()). Every task thus acknowledges
+// every checkpoint, and a restore from one resumes the ended part at its end: it makes nothing
+// again, and its operators only see the end once more.
+//
 // A task is not runnable while an exchange holds overflow (backpressure) or while it has no input.
 // An exception from an operator ends the slice as an OperatorError; the job then fails.
 //
@@ -109,6 +118,12 @@ class Task {
 
   // REQUIRES: called by the task's worker thread only.
   Slice run_slice(int64_t now_us);
+  // A finished task still takes part in checkpoints: it acknowledges each new trigger with the
+  // final state of its chain (emitting nothing) and tells its operators of completed ones (the
+  // sink of a finished part commits). Whether it did anything. Task's worker thread only.
+  bool run_finished();
+  // Whether run_finished() has something to do (checked before a worker sleeps).
+  bool has_checkpoint_work() const;
   // Adds a slice that ran from `start_us` to `end_us` (and the gap since the previous one) to the
   // task's busy, idle or backpressured time (job_metrics.h). Task's worker thread only.
   void account(Slice slice, int64_t start_us, int64_t end_us);
@@ -137,6 +152,8 @@ class Task {
   void update_idleness();
   void end_input();
   void on_barrier(Input& in, uint64_t checkpoint_id);
+  // Once ended: acknowledges a new trigger with the chain's final state. Whether it did.
+  bool checkpoint_ended();
   void release_inputs();
   // The cut and the barrier of checkpoint `id`, then the acknowledgement.
   void checkpoint(uint64_t id, int64_t alignment_us);

@@ -44,17 +44,20 @@ void Worker::sleep_until(int64_t deadline_us) {
   wake_pending_ = false;
 }
 
+// A worker runs until every task of the pool has finished, not only its own: a finished task
+// still acknowledges checkpoints and lets its sinks commit (Task::run_finished).
 void Worker::loop() {
   int idle_rounds = 0;
-  size_t live = tasks_.size();
-  while (live > 0 && !pool_->cancelled()) {
+  while (!pool_->all_finished() && !pool_->cancelled()) {
     int64_t now = monotonic_us();
     bool progress = false;
-    live = 0;
     for (Task* task : tasks_) {
-      if (task->finished()) continue;
       Task::Slice s;
       try {
+        if (task->finished()) {
+          progress |= task->run_finished();
+          continue;
+        }
         s = task->run_slice(now);
       } catch (const detail::OperatorError& e) {
         pool_->report_failure(e.what(), e.kind());
@@ -71,7 +74,6 @@ void Worker::loop() {
         progress = true;
         continue;
       }
-      ++live;
       progress |= s == Task::Slice::kProgress;
     }
     if (progress) {
@@ -88,7 +90,10 @@ void Worker::loop() {
     bool work = false;
     int64_t deadline = now + kMaxSleepUs;
     for (Task* task : tasks_) {
-      if (task->finished()) continue;
+      if (task->finished()) {
+        work |= task->has_checkpoint_work();
+        continue;
+      }
       work |= task->has_work(now);
       deadline = std::min(deadline, task->deadline_us());
     }
@@ -140,6 +145,7 @@ void WorkerPool::report_failure(std::string message, const char* kind) {
 
 void WorkerPool::task_finished() {
   if (unfinished_.fetch_sub(1) == 1) {
+    for (auto& w : workers_) w->wake();  // they wait for the last task, not only their own
     std::lock_guard<std::mutex> lock(mutex_);
     done_cv_.notify_all();
   }

@@ -114,8 +114,11 @@ const std::vector<std::string>& reference() {
 // checkpoint of its own before it may be killed, so that each restart restores; then it dies at a
 // random moment of the next 250 ms. A run that finishes first is started over on fresh
 // directories; one that fails fails the test.
+// With `ready`, a run is killed only once it also holds: the newest checkpoint is one the test
+// wants to restore from.
 void kill_repeatedly(const std::function<pid_t(int)>& start_job, const std::string& out,
-                     const std::string& checkpoints, int kills, uint32_t seed) {
+                     const std::string& checkpoints, int kills, uint32_t seed,
+                     const std::function<bool()>& ready = {}) {
   std::mt19937 rng(seed);
   int killed = 0, exits = 0, runs = 0;
   while (killed < kills) {
@@ -123,7 +126,7 @@ void kill_repeatedly(const std::function<pid_t(int)>& start_job, const std::stri
     const pid_t pid = start_job(runs++);
     int status = -1;
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (newest_checkpoint(checkpoints) == before && status < 0 &&
+    while ((newest_checkpoint(checkpoints) == before || (ready && !ready())) && status < 0 &&
            std::chrono::steady_clock::now() < give_up) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
       int raw = 0;
@@ -132,6 +135,7 @@ void kill_repeatedly(const std::function<pid_t(int)>& start_job, const std::stri
       }
     }
     if (status < 0) {
+      EXPECT_TRUE(!ready || ready()) << "no checkpoint to restore from in 10 s";
       std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 250));
       ::kill(pid, SIGKILL);
       status = wait_exit(pid);
@@ -142,6 +146,8 @@ void kill_repeatedly(const std::function<pid_t(int)>& start_job, const std::stri
       ASSERT_EQ(status, 0) << "the job failed (a restore it could not make?) after " << killed
                            << " kills";
       ++exits;
+      // A run may end before a checkpoint the test wants exists; not run after run.
+      ASSERT_TRUE(!ready || exits <= kills) << "runs end before a checkpoint to restore from";
       fs::remove_all(out);
       fs::remove_all(checkpoints);
     }
@@ -232,6 +238,61 @@ void crash_file_job(int kills, uint32_t seed) {
   EXPECT_TRUE(got == expected) << "file-source output differs after " << kills << " kills";
 }
 
+constexpr const char* kShortRows = "4000";
+constexpr const char* kLongRows = "40000";  // with kRate, about 1.6 s
+
+pid_t start_ended_source_job(const std::string& out, const std::string& checkpoints) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl(SLUICE_ENDED_SOURCE_JOB, SLUICE_ENDED_SOURCE_JOB, out.c_str(), checkpoints.c_str(),
+            kShortRows, kLongRows, kRate, static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// Whether the newest complete checkpoint under `dir` holds the ended-source job's short source
+// (node 0, one subtask) at its end and its long one (node 1) still running: a restore from it
+// resumes one source ended and the other mid-way.
+bool only_the_short_source_ended(const std::string& dir) {
+  const uint64_t id = newest_checkpoint(dir);
+  if (id == 0) return false;
+  char name[32];
+  std::snprintf(name, sizeof name, "chk-%020llu", static_cast<unsigned long long>(id));
+  std::ifstream manifest(fs::path(dir) / name / "MANIFEST");
+  const std::string short_ended = std::string("offset 0 0 next index ") + kShortRows;
+  const uint64_t long_rows = std::strtoull(kLongRows, nullptr, 10);
+  bool short_at_end = false, long_running = false;
+  for (std::string line; std::getline(manifest, line);) {
+    short_at_end |= line == short_ended;
+    unsigned subtask = 0;
+    unsigned long long next = 0;
+    if (std::sscanf(line.c_str(), "offset 1 %u next index %llu", &subtask, &next) == 2) {
+      long_running |= next < long_rows;
+    }
+  }
+  return short_at_end && long_running;
+}
+
+// The job of ended_source_job_main.cc killed `kills` times, each time after a checkpoint taken
+// once its short source had ended and before its long one did, so that every restart restores
+// that source at its end and the rest of the job mid-way. The output, sorted (the union interleaves
+// the two sources differently in every run), must equal an uninterrupted run's.
+void crash_after_a_source_ended(int kills, uint32_t seed) {
+  testing::TempDir tmp;
+  ASSERT_EQ(wait_exit(start_ended_source_job(tmp.path() + "/reference", "-")), 0);
+  const std::vector<std::string> expected = published(tmp.path() + "/reference");
+  ASSERT_EQ(expected.size(), 4'000u + 40'000u + 520u);  // counts, and 40 windows of 13 keys
+
+  const std::string out = tmp.path() + "/out", checkpoints = tmp.path() + "/checkpoints";
+  kill_repeatedly([&](int) { return start_ended_source_job(out, checkpoints); }, out, checkpoints,
+                  kills, seed, [&] { return only_the_short_source_ended(checkpoints); });
+  const std::vector<std::string> got = published(out);
+  EXPECT_EQ(got.size(), expected.size());
+  EXPECT_TRUE(got == expected) << "output differs after " << kills
+                               << " kills; first missing: " << first_missing(got, expected);
+}
+
 // The job aborts right after a sink subtask pre-committed a part with rows, a checkpoint of the
 // run being complete (SLUICE_CRASH_FAULT), then resumes from it and runs to its end; the
 // published output, sorted. An at-least-once sink published that part at the pre-commit; the
@@ -298,6 +359,11 @@ TEST(SLUICE_CRASH_SUITE, CrashBetweenPreCommitAndCommitDuplicatesAtLeastOnceOutp
 // File sources resume at their byte offsets: the output is the same bytes in the same order.
 TEST(SLUICE_CRASH_SUITE, FileSourceOutputIsByteIdenticalAcrossKills) {
   crash_file_job(kKills / 2, 19);
+}
+
+// Checkpoints go on after a bounded source ended, and restore it at its end.
+TEST(SLUICE_CRASH_SUITE, OutputIsExactlyOnceAcrossKillsAfterABoundedSourceEnded) {
+  crash_after_a_source_ended(kKills / 2, 23);
 }
 
 TEST(SLUICE_CRASH_SUITE, CrashBetweenPreCommitAndCommitKeepsExactlyOnceOutput) {
