@@ -7,10 +7,12 @@
 //             [at-least-once]
 //
 // `parallelism` is that of the keyed operators and sinks; the source and the operators chained
-// to it keep 2, so that a restart at another parallelism can restore their positions.
+// to it keep 2 unless SLUICE_CRASH_SOURCE says otherwise.
 // Environment:
 //   SLUICE_CRASH_BACKEND=rocksdb  keyed process state in RocksDB (state.dir next to the
 //                                 checkpoints)
+//   SLUICE_CRASH_SOURCE=rescale   the source and the operators chained to it at `parallelism`
+//                                 too: a restart at another one rescales the generator
 //   SLUICE_CRASH_FAULT=after-pre-commit
 //                                 abort the process right after a sink subtask pre-committed a
 //                                 part holding rows, before the checkpoint completes (once an
@@ -28,7 +30,7 @@
 
 namespace {
 
-constexpr int kSourceParallelism = 2;
+constexpr int kFixedSourceParallelism = 2;
 
 struct Reading {
   uint64_t sensor;
@@ -124,6 +126,10 @@ int main(int argc, char** argv) {
     (void)options.set("state.backend", "rocksdb");
     if (checkpoints != "-") (void)options.set("state.dir", checkpoints + ".state");
   }
+  const char* source_env = std::getenv("SLUICE_CRASH_SOURCE");
+  const int source_parallelism = source_env != nullptr && std::string(source_env) == "rescale"
+                                     ? options.parallelism
+                                     : kFixedSourceParallelism;
   const char* fault = std::getenv("SLUICE_CRASH_FAULT");
   const bool abort_after_pre_commit = fault != nullptr && std::string(fault) == "after-pre-commit";
   const auto delivery = argc > 6 && std::string(argv[6]) == "at-least-once"
@@ -142,11 +148,11 @@ int main(int argc, char** argv) {
                               static_cast<int64_t>(i % 101)};
              },
              gen)
-          .parallelism(kSourceParallelism)
+          .parallelism(source_parallelism)
           .filter([](const Reading& r) { return r.sensor != 5 || (r.time / 3000) % 2 == 0; })
-          .parallelism(kSourceParallelism)
+          .parallelism(source_parallelism)
           .assign_timestamps([](const Reading& r) { return r.time; }, 10)
-          .parallelism(kSourceParallelism);
+          .parallelism(source_parallelism);
   auto sink = [&](const std::string& name) {
     return AbortAfterPreCommit<decltype(sluice::sinks::json_part_files<Result>(""))>{
         sluice::sinks::json_part_files<Result>(out + "/" + name, delivery), abort_after_pre_commit};

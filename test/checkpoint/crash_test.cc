@@ -37,7 +37,8 @@ struct JobRun {
   const char* backend = "memory";       // SLUICE_CRASH_BACKEND
   std::vector<int> parallelisms = {2};  // of the keyed operators, a start after another
   const char* delivery = "exactly-once";
-  const char* fault = nullptr;  // SLUICE_CRASH_FAULT
+  const char* fault = nullptr;   // SLUICE_CRASH_FAULT
+  bool source_rescales = false;  // SLUICE_CRASH_SOURCE=rescale: the source follows parallelisms
 };
 
 pid_t start(const std::string& out, const std::string& checkpoints, const JobRun& run = {},
@@ -47,6 +48,7 @@ pid_t start(const std::string& out, const std::string& checkpoints, const JobRun
   if (pid == 0) {
     ::setenv("SLUICE_CRASH_BACKEND", run.backend, 1);
     if (run.fault != nullptr) ::setenv("SLUICE_CRASH_FAULT", run.fault, 1);
+    if (run.source_rescales) ::setenv("SLUICE_CRASH_SOURCE", "rescale", 1);
     ::execl(SLUICE_CRASH_JOB, SLUICE_CRASH_JOB, out.c_str(), checkpoints.c_str(), kRows, kRate,
             p.c_str(), run.delivery, static_cast<char*>(nullptr));
     ::_exit(127);
@@ -342,6 +344,16 @@ TEST(SLUICE_CRASH_SUITE, OutputIsExactlyOnceAcrossRescalingRestartsWithRocksDb) 
   run.backend = "rocksdb";
   run.parallelisms = {2, 1, 3};
   crash_many_times(kKills / 2, 17, run);
+}
+
+// The generator rescales with the rest (2 -> 1 -> 3 -> 2 ...): each restart resumes its position
+// at the ragged edge the killed run's checkpoint left, and again before that edge is passed when
+// a run is killed soon after its first checkpoint.
+TEST(SLUICE_CRASH_SUITE, OutputIsExactlyOnceAcrossRestartsRescalingTheSource) {
+  JobRun run;
+  run.parallelisms = {2, 1, 3};
+  run.source_rescales = true;
+  crash_many_times(kKills / 2, 23, run);
 }
 
 // The harness tells at-least-once from exactly-once: a crash between pre-commit and commit

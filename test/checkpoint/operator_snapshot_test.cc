@@ -9,6 +9,7 @@
 #include <tuple>
 #include <vector>
 
+#include "connectors/striped_source_runs.h"
 #include "operators/join_test_util.h"
 #include "operators/window_test_util.h"
 #include "sluice/detail/broadcast_process_operator.h"
@@ -274,39 +275,71 @@ TEST(OperatorSnapshot, KeyedProcessFunctionRestoresAtAnyParallelism) {
   expect_round_trips<BucketSums::Out>([] { return std::make_unique<Op>(kKey, BucketSums{}); });
 }
 
-TEST(OperatorSnapshot, GeneratorResumesAtItsPosition) {
-  auto fn = [](uint64_t i) { return static_cast<int64_t>(i); };
-  using Source = detail::GeneratorSource<int64_t, decltype(fn)>;
-  CollectOutput<int64_t> out;
-  auto make = [&](int subtask, int p) {
-    auto s = std::make_unique<Source>(fn, 100, 0);
-    s->set_info(detail::OperatorInfo{"gen", subtask, p, kMaxParallelism, 8});
-    s->set_output(&out);
-    s->open();
-    return s;
+auto generator_factory(uint64_t count, double rate) {
+  return [count, rate]() -> std::unique_ptr<detail::Operator> {
+    auto fn = [](uint64_t i) { return static_cast<int64_t>(i); };
+    return std::make_unique<detail::GeneratorSource<int64_t, decltype(fn)>>(fn, count, rate);
   };
-  std::vector<OperatorSnapshot> old(2);
-  for (int s = 0; s < 2; ++s) {
-    auto src = make(s, 2);
-    for (int i = 0; i < 2; ++i) src->poll(0);
-    src->snapshot_state(1, old[static_cast<size_t>(s)]);
-    EXPECT_EQ(old[static_cast<size_t>(s)].offsets, "next index " + std::to_string(32 + s));
+}
+
+// Every index once, as one uninterrupted run makes them.
+void expect_indexes(std::vector<int64_t> rows, uint64_t count, const std::string& what) {
+  std::sort(rows.begin(), rows.end());
+  std::vector<int64_t> expected(count);
+  for (uint64_t i = 0; i < count; ++i) expected[i] = static_cast<int64_t>(i);
+  EXPECT_EQ(rows.size(), count) << what;
+  EXPECT_TRUE(rows == expected) << what << ": an index lost or made twice";
+}
+
+TEST(OperatorSnapshot, GeneratorResumesAtItsPositionAtTheSameParallelism) {
+  auto runs = run_through_rescales<int64_t>(generator_factory(100, 0), {2, 2}, 8,
+                                            [](size_t, int) { return 2; });
+  expect_indexes(runs.rows, 100, "2 -> 2");
+  EXPECT_EQ(runs.offsets[0], (std::vector<std::string>{"next index 32", "next index 33"}));
+}
+
+TEST(OperatorSnapshot, GeneratorRestoresAtAnyParallelism) {
+  for (const std::vector<int>& ps :
+       std::vector<std::vector<int>>{{1, 4}, {2, 3}, {3, 1}, {4, 2}, {4, 4}, {5, 2}}) {
+    const auto runs = run_through_rescales<int64_t>(generator_factory(400, 0), ps, 8);
+    expect_indexes(runs.rows, 400, std::to_string(ps[0]) + " -> " + std::to_string(ps[1]));
   }
-  out.rows.clear();
-  for (int s = 0; s < 2; ++s) {
-    auto src = make(s, 2);
-    ASSERT_TRUE(src->restore_state(restore_for(old, s, 2)).is_ok());
-    while (src->poll(0) != detail::SourceState::kEnd) {
-    }
+}
+
+// The second cut comes before every subtask has passed the ragged edge the first one left.
+TEST(OperatorSnapshot, GeneratorRestoresTwiceInsideTheRaggedRegion) {
+  const auto polls = [](size_t run, int s) { return run == 0 ? (s * 3) % 7 : s % 2; };
+  for (const std::vector<int>& ps :
+       std::vector<std::vector<int>>{{4, 2, 3}, {2, 3, 1}, {3, 5, 2}, {6, 4, 1}, {2, 3, 4, 1}}) {
+    const auto runs = run_through_rescales<int64_t>(generator_factory(600, 0), ps, 8, polls);
+    expect_indexes(runs.rows, 600, "rescales " + std::to_string(ps.size()));
+    bool inside = false;
+    for (const std::string& o : runs.offsets[1]) inside |= o.find("skipping") != std::string::npos;
+    EXPECT_TRUE(inside) << "the second cut was not inside the ragged region";
   }
-  std::sort(out.rows.begin(), out.rows.end());
-  ASSERT_EQ(out.rows.size(), 100u - 32);
-  EXPECT_EQ(out.rows.front(), 32);
-  // A position is per subtask: another parallelism is refused with the operator's name.
-  Status refused = make(0, 3)->restore_state(restore_for(old, 0, 3));
-  EXPECT_FALSE(refused.is_ok());
-  EXPECT_NE(refused.message().find("'gen'"), std::string::npos) << refused.message();
-  EXPECT_NE(refused.message().find("parallelism 2"), std::string::npos) << refused.message();
+}
+
+TEST(OperatorSnapshot, GeneratorPacesRowsAfterARestore) {
+  // A ragged cut at parallelism 2: subtask 0 made 0, 2, ..., 46, subtask 1 made 1, 3, ..., 207.
+  const auto old = run_through_rescales<int64_t>(
+      generator_factory(10'000, 0), {2}, 8, [](size_t, int s) { return 10 * s + 3; }, true);
+  // Restored at 3 with 300 rows/s: 100 per subtask and second, counted from the restore; the
+  // odd indexes below 209 it skips are not waited for.
+  RowsOutput<int64_t> out;
+  auto source = open_subtask(generator_factory(10'000, 300), 1, 3, 8, out, old.cut);
+  ASSERT_NE(source, nullptr);
+  const int64_t t0 = 5'000'000;
+  EXPECT_EQ(source->poll(t0), detail::SourceState::kMore);
+  EXPECT_EQ(out.rows, std::vector<int64_t>{52});  // 49 was made before
+  EXPECT_EQ(source->poll(t0), detail::SourceState::kIdle);
+  EXPECT_EQ(source->next_poll_us(), t0 + 10'000);  // the next row is due 1/100 s later
+  while (source->poll(t0 + 1'000'000) == detail::SourceState::kMore) {
+  }
+  EXPECT_EQ(out.rows.size(), 101u);  // one at the start, then 100 per second
+  for (int64_t i : out.rows) {
+    EXPECT_EQ(i % 3, 1);
+    EXPECT_FALSE(i < 48 || (i < 209 && i % 2 == 1)) << i << " was made before the cut";
+  }
 }
 
 TEST(OperatorSnapshot, BroadcastRulesGoToEverySubtask) {

@@ -1,19 +1,22 @@
 // Savepoints: taken on request while a job runs (with and without checkpoint.dir), self-contained
 // and out of reach of retention; stop-with-savepoint; and a resume from a savepoint at another
-// parallelism of the keyed operators, whose output joined with the first run's equals, as a
-// multiset, the output of one uninterrupted run.
+// parallelism of the keyed operators, and of whole jobs with their generator or Nexmark source
+// (2 -> 3 -> 1), whose output joined with the first run's equals, as a multiset, the output of
+// one uninterrupted run.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "checkpoint/checkpoint_storage.h"
 #include "checkpoint/test_dir.h"
+#include "sluice/connectors/nexmark_source.h"
 #include "sluice/sluice.h"
 
 namespace sluice {
@@ -52,29 +55,37 @@ JobOptions job_options(int parallelism) {
   return o;
 }
 
-// A paced generator at parallelism 2 (its position restores only there) -> event time (also at
-// 2, chained) -> per
-// sensor, tumbling 1 s sums at the job's parallelism -> exactly-once part files.
-void build_job(Environment& env, const std::string& out, double rate) {
+Reading reading_of(uint64_t i) {
+  return Reading{(i * 7919) % 31, static_cast<int64_t>(i) - static_cast<int64_t>(i % 5),
+                 static_cast<int64_t>(i % 97)};
+}
+
+// A paced generator at `source_parallelism` (0: the job's) -> event time (chained with it:
+// per-subtask watermarks, nothing late) -> per sensor, tumbling 1 s sums at the job's
+// parallelism -> exactly-once part files.
+void build_windowed_job(Environment& env, const std::string& out, double rate,
+                        int source_parallelism) {
   GeneratorOptions gen;
   gen.rate = rate;
-  gen.parallelism = 2;
-  env.generate(
-         kRows,
-         [](uint64_t i) {
-           return Reading{(i * 7919) % 31, static_cast<int64_t>(i) - static_cast<int64_t>(i % 5),
-                          static_cast<int64_t>(i % 97)};
-         },
-         gen)
-      .assign_timestamps([](const Reading& r) { return r.time; }, 10)
-      .parallelism(2)  // chained with its source: per-subtask watermarks, nothing late
-      .key_by([](const Reading& r) { return r.sensor; })
+  gen.parallelism = source_parallelism;
+  auto readings = env.generate(kRows, reading_of, gen)
+                      .assign_timestamps([](const Reading& r) { return r.time; }, 10);
+  if (source_parallelism > 0) readings.parallelism(source_parallelism);
+  readings.key_by([](const Reading& r) { return r.sensor; })
       .window(Tumbling{1000})
       .sum([](const Reading& r) { return r.value; })
       .map([](const WindowResult<uint64_t, int64_t>& w) {
         return Sum{w.key, w.window_start, w.value};
       })
       .sink(sinks::json_part_files<Sum>(out));
+}
+
+// The windowed job with its source at parallelism 2, and with everything at the job's.
+void build_job(Environment& env, const std::string& out, double rate) {
+  build_windowed_job(env, out, rate, 2);
+}
+void build_rescaled_job(Environment& env, const std::string& out, double rate) {
+  build_windowed_job(env, out, rate, 0);
 }
 
 // The rows of the published part files under `dir`, sorted (a multiset).
@@ -161,50 +172,91 @@ TEST(Savepoint, BadSavepointPathNamesTheOption) {
   EXPECT_NE(s.message().find("savepoint.path"), std::string::npos) << s.message();
 }
 
-// Stops a run at `from` keyed parallelism with a savepoint midway, resumes it at `to`, and
-// compares everything published with one uninterrupted run.
-void stop_and_resume(int from, int to) {
+// Exactly-once part files whose subtask 0, when `slow`, takes 50 µs a row: the source subtask
+// chained to it falls behind its pace and the others, so a savepoint cuts the source at a wide
+// ragged edge.
+template <typename T>
+struct SlowFirstSubtask {
+  decltype(sinks::json_part_files<T>("")) files;
+  bool slow = false;
+
+  void open(int subtask, int parallelism, bool checkpointing) {
+    slow = slow && subtask == 0;
+    files.open(subtask, parallelism, checkpointing);
+  }
+  void write(std::span<const T> rows) {
+    if (slow) std::this_thread::sleep_for(std::chrono::microseconds(50 * rows.size()));
+    files.write(rows);
+  }
+  void finish() { files.finish(); }
+  void pre_commit(uint64_t id, std::vector<char>& state) { files.pre_commit(id, state); }
+  void commit(uint64_t id) { files.commit(id); }
+  Status recover(const std::vector<std::vector<char>>& states, int old_parallelism) {
+    return files.recover(states, old_parallelism);
+  }
+};
+
+// Nexmark bids at the job's parallelism, every field, into exactly-once part files; the paced
+// runs with one slow sink subtask.
+void build_nexmark_job(Environment& env, const std::string& out, double rate) {
+  nexmark::NexmarkOptions opts;
+  opts.events = kRows;
+  opts.rate = rate;
+  opts.base_time = 1'767'225'600'000;  // event time independent of when a run starts
+  opts.event_rate = 10'000;
+  nexmark::bids(env, opts).sink(
+      SlowFirstSubtask<nexmark::Bid>{sinks::json_part_files<nexmark::Bid>(out), rate > 0});
+}
+
+using JobBuilder = void (*)(Environment&, const std::string&, double);
+
+// Runs `build`'s job at parallelisms[0], stops it with a savepoint midway, resumes it from there
+// at the next parallelism, and so on; the last run goes to the end. Everything published must
+// equal one uninterrupted run's output.
+void resume_at(JobBuilder build, const std::vector<int>& parallelisms) {
   testing::TempDir tmp;
   std::vector<std::string> expected;
   {
-    Environment env(job_options(from));
-    build_job(env, tmp.path() + "/reference", 0);
+    Environment env(job_options(1));
+    build(env, tmp.path() + "/reference", 0);
     ASSERT_TRUE(env.execute("reference").is_ok());
     expected = published(tmp.path() + "/reference");
     ASSERT_GT(expected.size(), 1000u);
   }
   const std::string out = tmp.path() + "/out";
   std::string savepoint;
-  {
-    Environment env(job_options(from));
-    build_job(env, out, 30'000);  // 2 s of input
+  for (size_t run = 0; run < parallelisms.size(); ++run) {
+    JobOptions o = job_options(parallelisms[run]);
+    if (!savepoint.empty()) {
+      ASSERT_TRUE(o.set("savepoint.path", savepoint));
+    }
+    Environment env(o);
+    if (run + 1 == parallelisms.size()) {
+      build(env, out, 0);
+      Status status = env.execute("last");
+      ASSERT_TRUE(status.is_ok()) << status.to_string();
+      EXPECT_GT(env.stats().restored_from, 0u);
+      break;
+    }
+    build(env, out, 60'000);  // 1 s of input; each run stops after about a third of it
     Status status;
-    std::thread job([&] { status = env.execute("first"); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    std::thread job([&] { status = env.execute("stopped"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
     Result<std::string> path = savepoint_when_running(env, tmp.path() + "/savepoints", true);
     job.join();
     ASSERT_TRUE(path) << path.status().to_string();
     ASSERT_TRUE(status.is_ok()) << status.to_string();
     EXPECT_EQ(env.stats().stopped_with_savepoint, *path);
     savepoint = *path;
-  }
-  // Sources stopped at the savepoint's barrier: the sinks received nothing after it.
-  uintmax_t after_barrier = 0;
-  for (const auto& entry : fs::directory_iterator(out)) {
-    if (entry.path().extension() == ".inprogress") after_barrier += entry.file_size();
-  }
-  EXPECT_EQ(after_barrier, 0u) << "rows reached a sink after the stopping savepoint's barrier";
-  const size_t first_run = published(out).size();
-  EXPECT_GT(first_run, 0u);
-  EXPECT_LT(first_run, expected.size()) << "stopped after the input ended";
-  {
-    JobOptions o = job_options(to);
-    ASSERT_TRUE(o.set("savepoint.path", savepoint));
-    Environment env(o);
-    build_job(env, out, 0);
-    Status status = env.execute("resumed");
-    ASSERT_TRUE(status.is_ok()) << status.to_string();
-    EXPECT_GT(env.stats().restored_from, 0u);
+    // Sources stopped at the savepoint's barrier: the sinks received nothing after it.
+    uintmax_t after_barrier = 0;
+    for (const auto& entry : fs::directory_iterator(out)) {
+      if (entry.path().extension() == ".inprogress") after_barrier += entry.file_size();
+    }
+    EXPECT_EQ(after_barrier, 0u) << "rows reached a sink after the stopping savepoint's barrier";
+    const size_t so_far = published(out).size();
+    EXPECT_GT(so_far, 0u);
+    EXPECT_LT(so_far, expected.size()) << "run " << run << " stopped after the input ended";
   }
   const std::vector<std::string> got = published(out);
   EXPECT_EQ(got.size(), expected.size());
@@ -214,14 +266,20 @@ void stop_and_resume(int from, int to) {
       ++shown;
     }
   }
-  EXPECT_TRUE(got == expected) << "rows lost or duplicated across the stop at " << from << " -> "
-                               << to;
+  EXPECT_TRUE(got == expected) << "rows lost or duplicated across the stops";
 }
 
-TEST(Savepoint, StopAndResumeAtParallelism1To2) { stop_and_resume(1, 2); }
-TEST(Savepoint, StopAndResumeAtParallelism1To1) { stop_and_resume(1, 1); }
-TEST(Savepoint, StopAndResumeAtParallelism2To1) { stop_and_resume(2, 1); }
-TEST(Savepoint, StopAndResumeAtParallelism4To2) { stop_and_resume(4, 2); }
+// The keyed operators rescale; the source keeps parallelism 2.
+TEST(Savepoint, StopAndResumeAtParallelism1To2) { resume_at(build_job, {1, 2}); }
+TEST(Savepoint, StopAndResumeAtParallelism1To1) { resume_at(build_job, {1, 1}); }
+TEST(Savepoint, StopAndResumeAtParallelism2To1) { resume_at(build_job, {2, 1}); }
+TEST(Savepoint, StopAndResumeAtParallelism4To2) { resume_at(build_job, {4, 2}); }
+
+// The whole job rescales, its generator or Nexmark source too.
+TEST(Savepoint, GeneratorJobResumesAtParallelism2To3To1) {
+  resume_at(build_rescaled_job, {2, 3, 1});
+}
+TEST(Savepoint, NexmarkJobResumesAtParallelism2To3To1) { resume_at(build_nexmark_job, {2, 3, 1}); }
 
 }  // namespace
 }  // namespace sluice

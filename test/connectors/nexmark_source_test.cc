@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/striped_source_runs.h"
 #include "sluice/sinks.h"
 
 namespace sluice::nexmark {
@@ -106,6 +107,87 @@ TEST(NexmarkSourceTest, ThrottledSourceFollowsTheClock) {
   EXPECT_LE(first, before + 1000);
   Generator gen({.seed = 0, .base_time_ms = 0, .event_rate = 4000});
   for (const Bid& b : out) EXPECT_LE(b.date_time - first, gen.timestamp(399) + 1);
+}
+
+// The operators of a source node, made as the runtime makes them for each subtask.
+template <typename Row>
+std::function<std::unique_ptr<detail::Operator>()> operators_of(Stream<Row> stream) {
+  return [graph = &stream.environment()->graph(), node = stream.node()] {
+    return graph->node(node).make_operator();
+  };
+}
+
+template <typename Row>
+std::vector<std::string> json_of(const std::vector<Row>& rows) {
+  std::vector<std::string> out;
+  for (const Row& r : rows) out.push_back(to_json(r));
+  return sorted(std::move(out));
+}
+
+// Cut at a ragged edge and restored at another parallelism, once or twice: the rows of all runs
+// are the stream's, each once.
+TEST(NexmarkSourceTest, RestoresAtAnyParallelism) {
+  NexmarkOptions opts;
+  opts.seed = kSeed;
+  opts.events = 3000;
+  opts.first_event = 123;
+  const std::vector<std::string> all = expected_events(123, 3000, false);
+  const std::vector<std::string> only_bids = expected_events(0, 3000, true);
+  const auto polls = [](size_t run, int s) { return run == 0 ? (s * 3) % 7 : s % 2; };
+  for (const std::vector<int>& ps : std::vector<std::vector<int>>{
+           {1, 4}, {2, 3}, {3, 1}, {4, 2}, {4, 2, 3}, {2, 3, 1}, {3, 5, 2}}) {
+    SCOPED_TRACE(::testing::Message() << "parallelism " << ps[0] << " -> " << ps[1]
+                                      << (ps.size() > 2 ? " -> " + std::to_string(ps[2]) : ""));
+    Environment env(with_parallelism(1));
+    auto events =
+        testing::run_through_rescales<Event>(operators_of(source(env, opts)), ps, 8, polls);
+    EXPECT_EQ(json_of(events.rows), all);
+    NexmarkOptions from_zero = opts;
+    from_zero.first_event = 0;
+    auto bid_runs =
+        testing::run_through_rescales<Bid>(operators_of(bids(env, from_zero)), ps, 8, polls);
+    EXPECT_EQ(json_of(bid_runs.rows), only_bids);
+    bool inside = false;
+    for (const std::string& o : events.offsets.back()) {
+      inside |= o.find("skipping") != std::string::npos;
+    }
+    EXPECT_TRUE(ps.size() < 3 || inside) << "the last cut was not inside the ragged region";
+  }
+}
+
+// Pacing after a restore covers the numbers still to make at `rate`, from the restore on; the
+// numbers the old run made are skipped without being waited for.
+TEST(NexmarkSourceTest, PacesTheRestAfterARestore) {
+  NexmarkOptions opts;
+  opts.events = 100'000;
+  opts.base_time = 0;
+  Environment env(with_parallelism(1));
+  const auto make = operators_of(source(env, opts));
+  // Subtask 0 of 2 made 0, 2, ..., 46; subtask 1 made 1, 3, ..., 207.
+  const auto old = testing::run_through_rescales<Event>(
+      make, {2}, 8, [](size_t, int s) { return 10 * s + 3; }, true);
+  NexmarkOptions paced = opts;
+  paced.rate = 300;           // 100 numbers per second for each of 3 subtasks
+  paced.event_rate = 10'000;  // event time as in the cut run
+  testing::RowsOutput<Event> out;
+  auto subtask = testing::open_subtask(operators_of(source(env, paced)), 1, 3, 8, out, old.cut);
+  ASSERT_NE(subtask, nullptr);
+  const int64_t t0 = 7'000'000;
+  EXPECT_EQ(subtask->poll(t0), detail::SourceState::kMore);
+  EXPECT_EQ(subtask->poll(t0), detail::SourceState::kIdle);
+  EXPECT_EQ(subtask->next_poll_us(), t0 + 10'000);
+  while (subtask->poll(t0 + 1'000'000) == detail::SourceState::kMore) {
+  }
+  ASSERT_EQ(out.rows.size(), 101u);  // one at the start, then 100 per second
+  Generator gen({.seed = 0, .base_time_ms = 0, .event_rate = 10'000});
+  std::vector<std::string> made;
+  for (uint64_t n = 52; made.size() < 101; n += 3) {
+    if (n < 209 && n % 2 == 1) continue;  // made before the cut
+    Event e;
+    gen.event(n, e);
+    made.push_back(to_json(e));
+  }
+  EXPECT_EQ(json_of(out.rows), sorted(made));
 }
 
 TEST(NexmarkSourceTest, InvalidOptionsFailTheJobNamingTheSource) {

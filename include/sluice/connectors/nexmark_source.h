@@ -17,6 +17,10 @@
 // `base_time` starts event time at the job's start, and its `event_rate` defaults to `rate`, so
 // event time follows the clock.
 //
+// Checkpoints: the position (each subtask's next event number, and what a run at another
+// parallelism made above it) restores at any parallelism, every event number covered once across
+// the cut (detail/striped_position.h); pacing restarts at the restore.
+//
 // Invalid options (event_rate <= 0, rate < 0) fail the job when it starts, naming the source.
 //
 // This header also describes the Nexmark records for the text sinks (sluice/fields.h), with the

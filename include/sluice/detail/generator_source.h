@@ -1,7 +1,8 @@
 // A source that calls a user function for each index: `fn(i)` makes row i, for i in [0, count).
-// Subtask s of p makes the indexes i ≡ s (mod p), so the union is the same at every parallelism
-// and a subtask's position (its next index) is all a checkpoint needs. An optional rate limit
-// spreads the rows over wall-clock time (events per second over all subtasks).
+// Subtask s of p makes the indexes i ≡ s (mod p), so the union is the same at every parallelism.
+// Its position is a StripedPosition: a checkpoint restores at any parallelism, each index made
+// once across the cut. An optional rate limit spreads the rows over wall-clock time (events per
+// second over all subtasks).
 #pragma once
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <limits>
 
 #include "sluice/detail/operator.h"
+#include "sluice/detail/striped_position.h"
 
 namespace sluice::detail {
 
@@ -19,13 +21,12 @@ class GeneratorSource final : public SourceOperator {
       : fn_(std::move(fn)), count_(count), rate_(rate) {}
 
   void open() override {
-    next_ = static_cast<uint64_t>(info_.subtask);
-    stride_ = static_cast<uint64_t>(info_.parallelism);
+    position_.start(info_.subtask, info_.parallelism, 0);
     batch_.rows.reserve(info_.batch_size);
   }
 
   SourceState poll(int64_t now_us) override {
-    if (next_ >= count_) {
+    if (position_.next() >= count_) {
       publish_lag(0);
       return SourceState::kEnd;
     }
@@ -33,7 +34,7 @@ class GeneratorSource final : public SourceOperator {
     uint64_t due = UINT64_MAX;  // rows of this subtask due by now (all, without a rate)
     if (rate_ > 0) {
       if (start_us_ < 0) start_us_ = now_us;
-      const double per_subtask = rate_ / static_cast<double>(stride_);
+      const double per_subtask = rate_ / static_cast<double>(position_.stride());
       due = static_cast<uint64_t>(static_cast<double>(now_us - start_us_) * per_subtask / 1e6) + 1;
       if (due <= made_) {
         publish_lag(0);
@@ -45,39 +46,34 @@ class GeneratorSource final : public SourceOperator {
     }
     auto& rows = batch_.rows;
     batch_.clear();  // a downstream operator may have left rows or times in it
-    const uint64_t remaining = (count_ - next_ - 1) / stride_ + 1;  // next_ < count_
-    const uint64_t n = std::min<uint64_t>(want, remaining);
-    rows.resize(n);
+    rows.resize(std::min<uint64_t>(want, position_.remaining(count_)));
     T* out = rows.data();
-    uint64_t i = next_;
-    for (uint64_t k = 0; k < n; ++k, i += stride_) out[k] = fn_(i);
-    next_ = i;
+    const uint64_t n =
+        position_.make_next(count_, rows.size(), [&](uint64_t i) { *out++ = fn_(i); });
+    rows.resize(n);  // fewer where the rest of the stripe was made before a restore
     made_ += n;
-    publish_lag(std::min(remaining - n, due - made_));
-    out_->emit(batch_);
+    publish_lag(std::min(position_.remaining(count_), due - made_));
+    if (n > 0) out_->emit(batch_);
     return SourceState::kMore;
   }
 
   int64_t next_poll_us() const override { return next_poll_us_; }
 
-  // The position is the next index; a restore resumes there (pacing restarts from the restore).
+  // Pacing restarts from the restore: rows made before it are not waited for again.
   bool has_state() const override { return true; }
   void snapshot_state(uint64_t, OperatorSnapshot& out) override {
-    StateWriter(&out.operator_state).write(next_);
-    out.offsets = "next index " + std::to_string(next_);
+    position_.snapshot(out, "next index");
   }
   Status restore_state(const OperatorRestore& in) override {
-    return read_own_state(in, info_.subtask, info_.parallelism, info_.display(),
-                          [&](StateReader& r) { r.read(next_); });
+    return position_.restore(in, info_.display());
   }
 
  private:
   F fn_;
   uint64_t count_;
   double rate_;
-  uint64_t next_ = 0;  // checkpointed
-  uint64_t stride_ = 1;
-  uint64_t made_ = 0;
+  StripedPosition position_;  // checkpointed
+  uint64_t made_ = 0;         // rows made since the start or the restore, for pacing
   int64_t start_us_ = -1;
   int64_t next_poll_us_ = 0;
   Batch<T> batch_;

@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "sluice/detail/operator.h"
+#include "sluice/detail/striped_position.h"
 
 namespace sluice::nexmark {
 namespace {
@@ -66,14 +67,12 @@ class NexmarkSource final : public detail::SourceOperator {
     const uint64_t first = std::min(options_.first_event, kEventNumberLimit);
     end_ = options_.events ? first + std::min(*options_.events, kEventNumberLimit - first)
                            : kEventNumberLimit;
-    stride_ = static_cast<uint64_t>(info_.parallelism);
-    const uint64_t subtask = static_cast<uint64_t>(info_.subtask);
-    next_ = first + (subtask + stride_ - first % stride_) % stride_;  // first n ≡ subtask (mod p)
+    position_.start(info_.subtask, info_.parallelism, first);
     batch_.rows.reserve(info_.batch_size);
   }
 
   detail::SourceState poll(int64_t now_us) override {
-    if (next_ >= end_) {
+    if (position_.next() >= end_) {
       publish_lag(0);
       return detail::SourceState::kEnd;
     }
@@ -81,7 +80,7 @@ class NexmarkSource final : public detail::SourceOperator {
     uint64_t due = UINT64_MAX;  // event numbers of this subtask due by now (all, without a rate)
     if (options_.rate > 0) {
       if (start_us_ < 0) start_us_ = now_us;
-      const double per_subtask = options_.rate / static_cast<double>(stride_);
+      const double per_subtask = options_.rate / static_cast<double>(position_.stride());
       due = static_cast<uint64_t>(static_cast<double>(now_us - start_us_) * per_subtask / 1e6) + 1;
       if (due <= covered_) {
         publish_lag(0);
@@ -94,9 +93,8 @@ class NexmarkSource final : public detail::SourceOperator {
     batch_.clear();  // rows, and any event times a downstream operator gave the last batch
     auto& rows = batch_.rows;
     const Generator& gen = *generator_;
-    uint64_t n = next_;
-    uint64_t covered = 0;
-    while (n < end_ && covered < budget && rows.size() < info_.batch_size) {
+    // Numbers made before a restore are skipped without counting: pacing covers the others.
+    covered_ += position_.make_next(end_, budget, [&](uint64_t n) {
       if constexpr (std::is_same_v<Row, Event>) {
         gen.event(n, rows.emplace_back());
       } else if (Generator::kind_of(n) == kKindOf<Row>) {
@@ -104,38 +102,32 @@ class NexmarkSource final : public detail::SourceOperator {
         if constexpr (std::is_same_v<Row, Auction>) gen.auction(n, rows.emplace_back());
         if constexpr (std::is_same_v<Row, Person>) gen.person(n, rows.emplace_back());
       }
-      n += stride_;
-      ++covered;
-    }
-    next_ = n;
-    covered_ += covered;
+      return rows.size() < info_.batch_size;
+    });
     // Event numbers, every kind counted: a bids-only source lags by the events it has to cover.
-    const uint64_t remaining = next_ < end_ ? (end_ - next_ - 1) / stride_ + 1 : 0;
-    publish_lag(std::min(remaining, due - covered_));
+    publish_lag(std::min(position_.remaining(end_), due - covered_));
     if (!rows.empty()) out_->emit(batch_);
     return detail::SourceState::kMore;
   }
 
   int64_t next_poll_us() const override { return next_poll_us_; }
 
+  // Pacing restarts from the restore: numbers covered before it are not waited for again.
   bool has_state() const override { return true; }
   void snapshot_state(uint64_t, detail::OperatorSnapshot& out) override {
-    StateWriter(&out.operator_state).write(next_);
-    out.offsets = "next event number " + std::to_string(next_);
+    position_.snapshot(out, "next event number");
   }
   Status restore_state(const detail::OperatorRestore& in) override {
-    return detail::read_own_state(in, info_.subtask, info_.parallelism, info_.display(),
-                                  [&](StateReader& r) { r.read(next_); });
+    return position_.restore(in, info_.display());
   }
 
  private:
   NexmarkOptions options_;
   std::shared_ptr<StartTime> start_;
   std::optional<Generator> generator_;
-  uint64_t next_ = 0;  // the next event number of this subtask; the checkpoint offset
+  detail::StripedPosition position_;  // the event numbers of this subtask; checkpointed
   uint64_t end_ = 0;
-  uint64_t stride_ = 1;
-  uint64_t covered_ = 0;  // event numbers covered so far, for pacing
+  uint64_t covered_ = 0;  // event numbers covered since the start or the restore, for pacing
   int64_t start_us_ = -1;
   int64_t next_poll_us_ = 0;
   detail::Batch<Row> batch_;
