@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "operators/join_test_util.h"
@@ -13,6 +14,7 @@
 #include "sluice/detail/broadcast_process_operator.h"
 #include "sluice/detail/generator_source.h"
 #include "sluice/detail/interval_join_operator.h"
+#include "sluice/detail/lookup_join_operator.h"
 #include "sluice/detail/operators.h"
 #include "sluice/detail/session_windows.h"
 #include "sluice/detail/window_join_operator.h"
@@ -196,28 +198,60 @@ TEST(OperatorSnapshot, CountWindowsRestore) {
   });
 }
 
-// A two-input join wrapped so that each batch of the script reaches both inputs: the left side
-// sees it on input 0, the right on 1.
+// A two-input operator driven by the one-input script: forwards everything but the rows, which
+// the subclass hands to the inputs.
 template <typename Op>
-class BothInputs final : public detail::Operator {
+class TwoInputs : public detail::Operator {
  public:
-  explicit BothInputs(std::unique_ptr<Op> op) : op_(std::move(op)) {}
+  explicit TwoInputs(std::unique_ptr<Op> op) : op_(std::move(op)) {}
   void open() override {
     op_->set_info(info_);
     op_->set_output(out_);
     op_->open();
-  }
-  void process(int, detail::BatchBase& b) override {
-    op_->process(0, b);
-    op_->process(1, b);
   }
   void on_watermark(Timestamp w) override { op_->on_watermark(w); }
   void on_end() override { op_->on_end(); }
   void snapshot_state(uint64_t id, OperatorSnapshot& out) override { op_->snapshot_state(id, out); }
   Status restore_state(const OperatorRestore& in) override { return op_->restore_state(in); }
 
- private:
+ protected:
   std::unique_ptr<Op> op_;
+};
+
+// A join: each batch of the script reaches both inputs, the left side on input 0, the right on 1.
+template <typename Op>
+class BothInputs final : public TwoInputs<Op> {
+ public:
+  using TwoInputs<Op>::TwoInputs;
+  void process(int, detail::BatchBase& b) override {
+    this->op_->process(0, b);
+    this->op_->process(1, b);
+  }
+};
+
+// A lookup join: rows at even times are table changes (value 5: the key's delete), the others
+// events, joined before the batch's changes, so that they see the table as the batches before
+// left it.
+template <typename Op>
+class TableAndEvents final : public TwoInputs<Op> {
+ public:
+  using TwoInputs<Op>::TwoInputs;
+  void process(int, detail::BatchBase& batch) override {
+    const auto& b = detail::batch_cast<Event>(batch);
+    detail::Batch<Event> events;
+    detail::Batch<Change<Event>> changes;
+    for (size_t i = 0; i < b.rows.size(); ++i) {
+      const Event& e = b.rows[i];
+      if (e.time % 2 != 0) {
+        events.rows.push_back(e);
+        events.times.push_back(b.times[i]);
+      } else {
+        changes.rows.push_back(e.value == 5 ? deletion(e) : upsert(e));
+      }
+    }
+    this->op_->process(0, events);
+    this->op_->process(1, changes);
+  }
 };
 
 using Pair = std::pair<int64_t, int64_t>;
@@ -241,6 +275,20 @@ TEST(OperatorSnapshot, WindowJoinRestoresAtAnyParallelism) {
   expect_round_trips<Pair>([] {
     return std::make_unique<BothInputs<Op>>(
         std::make_unique<Op>(kKey, kKey, 20, 0, kPairUp, nullptr));
+  });
+}
+
+// The table is cut by copy on write: the changes after the cut must not reach the checkpoint.
+TEST(OperatorSnapshot, LookupJoinTableRestoresAtAnyParallelism) {
+  auto enrich = [](const Event& e, const std::optional<Event>& row) {
+    return Pair{e.time * 100 + e.value, row ? row->time * 100 + row->value : -1};
+  };
+  auto change_key = [](const Change<Event>& c) { return c.row.key; };
+  using Op = detail::LookupJoinOperator<Event, Change<Event>, Pair, decltype(kKey),
+                                        decltype(change_key), decltype(enrich)>;
+  expect_round_trips<Pair>([=] {
+    return std::make_unique<TableAndEvents<Op>>(
+        std::make_unique<Op>(kKey, change_key, enrich, LookupJoinOptions{}));
   });
 }
 

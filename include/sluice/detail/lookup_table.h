@@ -5,17 +5,25 @@
 // is an upsert of itself. Rows are held as engaged std::optional<V> so that a join function gets
 // `const std::optional<V>&` for a match and for a miss alike, without a copy.
 //
-// Thread-safety: none (owned by one operator instance).
+// The rows live in a CowMap, so a checkpoint's synchronous part is freeze() (O(pages)); the
+// checkpoint writer writes the rows as they were at the cut while the task goes on changing them
+// (see cow_map.h).
+//
+// Thread-safety: none (owned by one operator instance); a frozen view is read on the checkpoint
+// writer's thread.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "sluice/detail/cow_map.h"
 #include "sluice/detail/join_common.h"
 #include "sluice/detail/key_groups.h"
+#include "sluice/detail/prehashed_map.h"
 #include "sluice/join_options.h"
 
 namespace sluice::detail {
@@ -38,14 +46,15 @@ template <typename Key, typename V>
 class LookupTable {
  public:
   using Entry = std::pair<Key, V>;
+  using Map = CowMap<Key, std::optional<V>>;
 
-  void upsert(const Key& key, const V& row) { rows_[key] = row; }
+  void upsert(const Key& key, const V& row) { rows_.try_emplace(key).first->second = row; }
   void erase(const Key& key) { rows_.erase(key); }
   // The key's row, or nullptr when the table has none.
-  const std::optional<V>* find(const Key& key) const {
-    auto it = rows_.find(key);
-    return it == rows_.end() ? nullptr : &it->second;
-  }
+  const std::optional<V>* find(const Prehashed<Key>& key) const { return rows_.find(key); }
+  const std::optional<V>* find(const Key& key) const { return rows_.find(key); }
+  // Fetches the key's slot into the cache ahead of a find().
+  [[gnu::always_inline]] void prefetch(const Prehashed<Key>& key) const { rows_.prefetch(key); }
   size_t size() const { return rows_.size(); }
 
   // The rows grouped by key group (ascending; empty groups left out).
@@ -58,12 +67,30 @@ class LookupTable {
     for (auto& [g, entries] : groups) out.push_back({g, std::move(entries)});
     return out;
   }
+  // The synchronous part of a checkpoint: a frozen view of the rows, which the checkpoint writer
+  // writes per key group in snapshot_entries()' format ((key, row) pairs to the end of a stream).
+  void cut(int max_parallelism, OperatorSnapshot& out) {
+    if constexpr (kSerializableEntry<Entry>) {
+      auto frozen = std::make_shared<typename Map::Frozen>(rows_.freeze());
+      out.deferred = [frozen, max_parallelism](OperatorSnapshot& to) {
+        write_keyed_values<Key, V>(
+            [&](auto&& fn) {
+              frozen->for_each([&](const Key& key, const std::optional<V>& row) { fn(key, *row); });
+            },
+            max_parallelism, to);
+      };
+    } else {
+      (void)max_parallelism;
+      (void)out;
+      throw_not_serializable();
+    }
+  }
   void restore(const KeyGroupSnapshot<Entry>& group) {
     for (const auto& [key, row] : group.entries) upsert(key, row);
   }
 
  private:
-  absl::flat_hash_map<Key, std::optional<V>> rows_;  // checkpointed; values always engaged
+  Map rows_;  // checkpointed (copy-on-write cut); values always engaged
 };
 
 }  // namespace sluice::detail
