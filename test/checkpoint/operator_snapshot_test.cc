@@ -45,6 +45,14 @@ OperatorRestore restore_for(const std::vector<OperatorSnapshot>& old, int subtas
   return in;
 }
 
+// What the checkpoint writer does before it stores a snapshot: the deferred part, if any.
+void write_deferred(OperatorSnapshot& s) {
+  if (s.deferred) {
+    s.deferred(s);
+    s.deferred = nullptr;
+  }
+}
+
 int subtask_of(uint64_t key, int parallelism) {
   return detail::subtask_of_key_group(detail::key_group_of(detail::hash_key(key), kMaxParallelism),
                                       kMaxParallelism, parallelism);
@@ -115,10 +123,7 @@ std::vector<Out> run(const std::function<std::unique_ptr<detail::Operator>()>& m
     CollectOutput<Out> after_cut;
     op->set_output(&after_cut);
     for (size_t i = stop; i < steps.size(); ++i) drive(*op, steps[i], 0, 1);
-    if (old[0].deferred) {
-      old[0].deferred(old[0]);
-      old[0].deferred = nullptr;
-    }
+    write_deferred(old[0]);
     op.reset();  // the crash
     std::vector<CollectOutput<Out>> outs(static_cast<size_t>(parallelism));
     for (int s = 0; s < parallelism; ++s) {
@@ -254,6 +259,21 @@ class TableAndEvents final : public TwoInputs<Op> {
   }
 };
 
+// Broadcast state: the script's rows are the events; each watermark is also a rule, which every
+// subtask receives.
+template <typename Op>
+class RulesFromWatermarks final : public TwoInputs<Op> {
+ public:
+  using TwoInputs<Op>::TwoInputs;
+  void process(int, detail::BatchBase& b) override { this->op_->process(0, b); }
+  void on_watermark(Timestamp w) override {
+    detail::Batch<int64_t> rule;
+    rule.rows = {w};
+    this->op_->process(1, rule);
+    this->op_->on_watermark(w);
+  }
+};
+
 using Pair = std::pair<int64_t, int64_t>;
 inline constexpr auto kKey = [](const Event& e) { return e.key; };
 inline constexpr auto kPairUp = [](const Event& l, const Event& r) {
@@ -289,6 +309,23 @@ TEST(OperatorSnapshot, LookupJoinTableRestoresAtAnyParallelism) {
   expect_round_trips<Pair>([=] {
     return std::make_unique<TableAndEvents<Op>>(
         std::make_unique<Op>(kKey, change_key, enrich, LookupJoinOptions{}));
+  });
+}
+
+// The rules state is copied at the cut: rules after it must not reach the checkpoint.
+TEST(OperatorSnapshot, BroadcastStateIsCopiedAtTheCut) {
+  using Rules = std::vector<int64_t>;
+  auto on_rule = [](const int64_t& r, Rules& rules) { rules.push_back(r); };
+  auto fn = [](const Event& e, const Rules& rules, Collector<Pair>& out) {
+    int64_t sum = 0;
+    for (int64_t r : rules) sum += r;
+    out.emit(Pair{e.time * 100 + e.value, static_cast<int64_t>(rules.size()) * 100'000 + sum});
+  };
+  using Op = detail::BroadcastProcessOperator<Event, int64_t, Pair, Rules, decltype(on_rule),
+                                              decltype(fn)>;
+  expect_round_trips<Pair>([=] {
+    return std::make_unique<RulesFromWatermarks<Op>>(
+        std::make_unique<Op>(Rules{}, on_rule, fn, false));
   });
 }
 
@@ -344,6 +381,7 @@ TEST(OperatorSnapshot, BroadcastRulesGoToEverySubtask) {
   first.process(1, rule);
   std::vector<OperatorSnapshot> old(1);
   first.snapshot_state(1, old[0]);
+  write_deferred(old[0]);
   for (int s = 0; s < 3; ++s) {
     Op op(0, on_rule, fn, false);
     op.set_info(detail::OperatorInfo{"rules", s, 3, kMaxParallelism, 8});
