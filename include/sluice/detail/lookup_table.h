@@ -13,14 +13,12 @@
 // writer's thread.
 #pragma once
 
-#include <map>
-#include <memory>
 #include <optional>
-#include <stdexcept>
 #include <utility>
 #include <vector>
 
 #include "sluice/detail/cow_map.h"
+#include "sluice/detail/frozen_view.h"
 #include "sluice/detail/join_common.h"
 #include "sluice/detail/key_groups.h"
 #include "sluice/detail/prehashed_map.h"
@@ -57,33 +55,29 @@ class LookupTable {
   [[gnu::always_inline]] void prefetch(const Prehashed<Key>& key) const { rows_.prefetch(key); }
   size_t size() const { return rows_.size(); }
 
+  // A row as for_each_entry() hands it on.
+  struct Visit {
+    template <typename Fn>
+    void operator()(NoTag, const Key& key, const std::optional<V>& row, int max_parallelism,
+                    Fn& fn) const {
+      fn(key_group_of(hash_key(key), max_parallelism), Entry{key, *row});
+    }
+  };
+  // fn(key_group, Entry&&) for every row.
+  template <typename Fn>
+  void for_each_entry(int max_parallelism, Fn&& fn) const {
+    for (const auto& [key, row] : rows_) Visit{}(NoTag{}, key, row, max_parallelism, fn);
+  }
   // The rows grouped by key group (ascending; empty groups left out).
   std::vector<KeyGroupSnapshot<Entry>> snapshot(int max_parallelism) const {
-    std::map<int, std::vector<Entry>> groups;
-    for (const auto& [key, row] : rows_) {
-      groups[key_group_of(hash_key(key), max_parallelism)].emplace_back(key, *row);
-    }
-    std::vector<KeyGroupSnapshot<Entry>> out;
-    for (auto& [g, entries] : groups) out.push_back({g, std::move(entries)});
-    return out;
+    return group_entries<Entry>(*this, max_parallelism);
   }
-  // The synchronous part of a checkpoint: a frozen view of the rows, which the checkpoint writer
-  // writes per key group in snapshot_entries()' format ((key, row) pairs to the end of a stream).
+  // A view of the rows, O(pages), for the checkpoint writer (see frozen_view.h).
+  FrozenView<Map, Visit> freeze() { return freeze_view<Visit>(rows_); }
+  // The synchronous part of a checkpoint: freeze(); the checkpoint writer writes the rows per key
+  // group in write_entries()' format ((key, row) pairs to the end of a stream).
   void cut(int max_parallelism, OperatorSnapshot& out) {
-    if constexpr (kSerializableEntry<Entry>) {
-      auto frozen = std::make_shared<typename Map::Frozen>(rows_.freeze());
-      out.deferred = [frozen, max_parallelism](OperatorSnapshot& to) {
-        write_keyed_values<Key, V>(
-            [&](auto&& fn) {
-              frozen->for_each([&](const Key& key, const std::optional<V>& row) { fn(key, *row); });
-            },
-            max_parallelism, to);
-      };
-    } else {
-      (void)max_parallelism;
-      (void)out;
-      throw_not_serializable();
-    }
+    write_entries_deferred<Entry>(*this, max_parallelism, out);
   }
   void restore(const KeyGroupSnapshot<Entry>& group) {
     for (const auto& [key, row] : group.entries) upsert(key, row);
