@@ -111,8 +111,11 @@ class IntervalJoinState {
       const size_t n = keys.size();
       for (size_t i = 0; i < n; ++i) {  // the keys' cache misses overlap
         if (i + kPrefetchDistance < n) keys_.prefetch(keys[i + kPrefetchDistance]);
+        // A stale timer writes nothing: looked up read-only, so that during a cut it does not
+        // make the task copy the key's page for the checkpoint.
+        const KeyState* held = keys_.find(keys[i]);
+        if (held == nullptr || held->timer != due) continue;
         auto* it = keys_.find_mut(keys[i]);
-        if (it == nullptr || it->second.timer != due) continue;  // stale timer
         KeyState& s = it->second;
         rows_held_ -= s.left.purge_through(left_through);
         rows_held_ -= s.right.purge_through(right_through);
