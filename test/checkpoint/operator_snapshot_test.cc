@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <tuple>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "sluice/detail/generator_source.h"
 #include "sluice/detail/interval_join_operator.h"
 #include "sluice/detail/keyed_process_operator.h"
+#include "sluice/detail/lookup_join_operator.h"
 #include "sluice/detail/operators.h"
 #include "sluice/detail/session_windows.h"
 #include "sluice/detail/window_join_operator.h"
@@ -44,6 +46,14 @@ OperatorRestore restore_for(const std::vector<OperatorSnapshot>& old, int subtas
   std::sort(in.key_groups.begin(), in.key_groups.end(),
             [](const auto& a, const auto& b) { return a.key_group < b.key_group; });
   return in;
+}
+
+// What the checkpoint writer does before it stores a snapshot: the deferred part, if any.
+void write_deferred(OperatorSnapshot& s) {
+  if (s.deferred) {
+    s.deferred(s);
+    s.deferred = nullptr;
+  }
 }
 
 int subtask_of(uint64_t key, int parallelism) {
@@ -116,10 +126,7 @@ std::vector<Out> run(const std::function<std::unique_ptr<detail::Operator>()>& m
     CollectOutput<Out> after_cut;
     op->set_output(&after_cut);
     for (size_t i = stop; i < steps.size(); ++i) drive(*op, steps[i], 0, 1);
-    if (old[0].deferred) {
-      old[0].deferred(old[0]);
-      old[0].deferred = nullptr;
-    }
+    write_deferred(old[0]);
     op.reset();  // the crash
     std::vector<CollectOutput<Out>> outs(static_cast<size_t>(parallelism));
     for (int s = 0; s < parallelism; ++s) {
@@ -199,28 +206,75 @@ TEST(OperatorSnapshot, CountWindowsRestore) {
   });
 }
 
-// A two-input join wrapped so that each batch of the script reaches both inputs: the left side
-// sees it on input 0, the right on 1.
+// A two-input operator driven by the one-input script: forwards everything but the rows, which
+// the subclass hands to the inputs.
 template <typename Op>
-class BothInputs final : public detail::Operator {
+class TwoInputs : public detail::Operator {
  public:
-  explicit BothInputs(std::unique_ptr<Op> op) : op_(std::move(op)) {}
+  explicit TwoInputs(std::unique_ptr<Op> op) : op_(std::move(op)) {}
   void open() override {
     op_->set_info(info_);
     op_->set_output(out_);
     op_->open();
-  }
-  void process(int, detail::BatchBase& b) override {
-    op_->process(0, b);
-    op_->process(1, b);
   }
   void on_watermark(Timestamp w) override { op_->on_watermark(w); }
   void on_end() override { op_->on_end(); }
   void snapshot_state(uint64_t id, OperatorSnapshot& out) override { op_->snapshot_state(id, out); }
   Status restore_state(const OperatorRestore& in) override { return op_->restore_state(in); }
 
- private:
+ protected:
   std::unique_ptr<Op> op_;
+};
+
+// A join: each batch of the script reaches both inputs, the left side on input 0, the right on 1.
+template <typename Op>
+class BothInputs final : public TwoInputs<Op> {
+ public:
+  using TwoInputs<Op>::TwoInputs;
+  void process(int, detail::BatchBase& b) override {
+    this->op_->process(0, b);
+    this->op_->process(1, b);
+  }
+};
+
+// A lookup join: rows at even times are table changes (value 5: the key's delete), the others
+// events, joined before the batch's changes, so that they see the table as the batches before
+// left it.
+template <typename Op>
+class TableAndEvents final : public TwoInputs<Op> {
+ public:
+  using TwoInputs<Op>::TwoInputs;
+  void process(int, detail::BatchBase& batch) override {
+    const auto& b = detail::batch_cast<Event>(batch);
+    detail::Batch<Event> events;
+    detail::Batch<Change<Event>> changes;
+    for (size_t i = 0; i < b.rows.size(); ++i) {
+      const Event& e = b.rows[i];
+      if (e.time % 2 != 0) {
+        events.rows.push_back(e);
+        events.times.push_back(b.times[i]);
+      } else {
+        changes.rows.push_back(e.value == 5 ? deletion(e) : upsert(e));
+      }
+    }
+    this->op_->process(0, events);
+    this->op_->process(1, changes);
+  }
+};
+
+// Broadcast state: the script's rows are the events; each watermark is also a rule, which every
+// subtask receives.
+template <typename Op>
+class RulesFromWatermarks final : public TwoInputs<Op> {
+ public:
+  using TwoInputs<Op>::TwoInputs;
+  void process(int, detail::BatchBase& b) override { this->op_->process(0, b); }
+  void on_watermark(Timestamp w) override {
+    detail::Batch<int64_t> rule;
+    rule.rows = {w};
+    this->op_->process(1, rule);
+    this->op_->on_watermark(w);
+  }
 };
 
 using Pair = std::pair<int64_t, int64_t>;
@@ -273,6 +327,37 @@ TEST(OperatorSnapshot, KeyedProcessFunctionRestoresAtAnyParallelism) {
   using Op =
       detail::KeyedProcessOperator<Event, uint64_t, decltype(kKey), BucketSums, BucketSums::Out>;
   expect_round_trips<BucketSums::Out>([] { return std::make_unique<Op>(kKey, BucketSums{}); });
+}
+
+// The table is cut by copy on write: the changes after the cut must not reach the checkpoint.
+TEST(OperatorSnapshot, LookupJoinTableRestoresAtAnyParallelism) {
+  auto enrich = [](const Event& e, const std::optional<Event>& row) {
+    return Pair{e.time * 100 + e.value, row ? row->time * 100 + row->value : -1};
+  };
+  auto change_key = [](const Change<Event>& c) { return c.row.key; };
+  using Op = detail::LookupJoinOperator<Event, Change<Event>, Pair, decltype(kKey),
+                                        decltype(change_key), decltype(enrich)>;
+  expect_round_trips<Pair>([=] {
+    return std::make_unique<TableAndEvents<Op>>(
+        std::make_unique<Op>(kKey, change_key, enrich, LookupJoinOptions{}));
+  });
+}
+
+// The rules state is copied at the cut: rules after it must not reach the checkpoint.
+TEST(OperatorSnapshot, BroadcastStateIsCopiedAtTheCut) {
+  using Rules = std::vector<int64_t>;
+  auto on_rule = [](const int64_t& r, Rules& rules) { rules.push_back(r); };
+  auto fn = [](const Event& e, const Rules& rules, Collector<Pair>& out) {
+    int64_t sum = 0;
+    for (int64_t r : rules) sum += r;
+    out.emit(Pair{e.time * 100 + e.value, static_cast<int64_t>(rules.size()) * 100'000 + sum});
+  };
+  using Op = detail::BroadcastProcessOperator<Event, int64_t, Pair, Rules, decltype(on_rule),
+                                              decltype(fn)>;
+  expect_round_trips<Pair>([=] {
+    return std::make_unique<RulesFromWatermarks<Op>>(
+        std::make_unique<Op>(Rules{}, on_rule, fn, false));
+  });
 }
 
 auto generator_factory(uint64_t count, double rate) {
@@ -359,6 +444,7 @@ TEST(OperatorSnapshot, BroadcastRulesGoToEverySubtask) {
   first.process(1, rule);
   std::vector<OperatorSnapshot> old(1);
   first.snapshot_state(1, old[0]);
+  write_deferred(old[0]);
   for (int s = 0; s < 3; ++s) {
     Op op(0, on_rule, fn, false);
     op.set_info(detail::OperatorInfo{"rules", s, 3, kMaxParallelism, 8});

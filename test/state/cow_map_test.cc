@@ -104,6 +104,27 @@ TEST(CowMap, EraseKeepsEveryOtherKeyReachable) {
   for (const auto& [view, then] : views) EXPECT_EQ((contents<uint64_t, int64_t>(view)), then);
 }
 
+// The iterator steps a group of 16 control bytes at a time: a sparse table (most groups empty,
+// tombstones in the others), from empty to full, yields every entry once.
+TEST(CowMap, IterationVisitsEveryEntryOfASparseTable) {
+  CowMap<uint64_t, int64_t> map;
+  EXPECT_TRUE(map.begin() == map.end());
+  map.reserve(1 << 16);
+  std::map<uint64_t, int64_t> oracle;
+  for (uint64_t n : {1u, 2u, 15u, 16u, 17u, 100u, 3'000u}) {
+    for (uint64_t k = oracle.size(); k < n; ++k) {
+      map[k * 7'919] = static_cast<int64_t>(k);
+      oracle[k * 7'919] = static_cast<int64_t>(k);
+    }
+    EXPECT_EQ(contents(map), oracle) << n;
+  }
+  for (uint64_t k = 0; k < 3'000; k += 2) {
+    map.erase(k * 7'919);
+    oracle.erase(k * 7'919);
+  }
+  EXPECT_EQ(contents(map), oracle);
+}
+
 TEST(CowMap, CopiesAndMovesAreIndependent) {
   CowMap<uint64_t, int64_t> a;
   for (uint64_t i = 0; i < 5'000; ++i) a[i] = static_cast<int64_t>(i);

@@ -3,9 +3,18 @@
 // `fn(event, state, out)` emits the results. Events and rules are not ordered with each other (see
 // sluice/joins.h). Emitted rows take their event's time.
 //
-// Thread-safety: one task drives an instance.
+// Checkpoints: the rules state is replicated rule state, small next to keyed state, and of any
+// type, so it has no copy-on-write table: at the cut the operator copies it whole (when State is
+// copy-constructible) and the checkpoint writer serializes the copy on its own thread, so the
+// pause is a copy, not an encoding. A State that cannot be copied is serialized in the
+// synchronous part. REQUIRES of a copyable State: its copy shares nothing that on_rule changes
+// (a std::shared_ptr to mutable rules would let later rules into the checkpoint).
+//
+// Thread-safety: one task drives an instance; the copy taken at a cut is read on the checkpoint
+// writer's thread.
 #pragma once
 
+#include <memory>
 #include <stdexcept>
 #include <type_traits>
 
@@ -65,16 +74,20 @@ class BroadcastProcessOperator final : public Operator {
     end_outputs();
   }
 
-  // Checkpoints: the rules state as operator-wide state of every subtask; a restore gives the copy
-  // of old subtask 0 to every subtask, whatever the parallelism. Declined while events are held
-  // for the rules input (rules_first).
+  // Checkpoints: the rules state as operator-wide state of every subtask, copied at the cut and
+  // serialized by the checkpoint writer (see the file comment); a restore gives the copy of old
+  // subtask 0 to every subtask, whatever the parallelism. Declined while events are held for the
+  // rules input (rules_first).
   bool has_state() const override { return true; }
   void snapshot_state(uint64_t, OperatorSnapshot& out) override {
     if (holding_) {
       throw std::runtime_error(
           "a checkpoint cannot be taken while events wait for the rules input to end");
     }
-    if constexpr (kSerializable<State>) {
+    if constexpr (kSerializable<State> && std::is_copy_constructible_v<State>) {
+      auto copy = std::make_shared<const State>(state_);  // the state at the cut
+      out.deferred = [copy](OperatorSnapshot& to) { StateWriter(&to.operator_state).write(*copy); };
+    } else if constexpr (kSerializable<State>) {
       StateWriter(&out.operator_state).write(state_);
     } else {
       throw std::runtime_error(

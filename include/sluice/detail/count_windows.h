@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "sluice/detail/cow_map.h"
+#include "sluice/detail/frozen_view.h"
 #include "sluice/detail/pane_windows.h"
 #include "sluice/detail/prehashed_map.h"
 #include "sluice/time.h"
@@ -34,20 +35,18 @@ class CountWindows {
 
   using Map = CowMap<Key, Entry>;  // copy-on-write cuts for checkpoints
 
-  // The groups as they were at freeze(), for the checkpoint writer (see cow_map.h).
-  class Frozen {
-   public:
-    // As for_each_entry().
+  // One key's group as for_each_entry() hands it on (nothing for a key between groups).
+  struct Visit {
     template <typename Fn>
-    void for_each_entry(int max_parallelism, Fn&& fn) const {
-      entries_.for_each(
-          [&](const Key& key, const Entry& e) { visit(key, e, max_parallelism, fn); });
+    void operator()(NoTag, const Key& key, const Entry& e, int max_parallelism, Fn& fn) const {
+      if (e.rows > 0) {
+        fn(key_group_of(hash_key(key), max_parallelism), key, Window{e.first, e.last + 1}, e.acc,
+           e.rows);
+      }
     }
-
-   private:
-    friend class CountWindows;
-    typename Map::Frozen entries_;
   };
+  // The groups as they were at freeze(), for the checkpoint writer (see frozen_view.h).
+  using Frozen = FrozenView<Map, Visit>;
 
   // REQUIRES: count > 0.
   CountWindows(Agg agg, int64_t count) : agg_(std::move(agg)), count_(count) {}
@@ -96,14 +95,10 @@ class CountWindows {
   // ---- snapshot ---- (the window is [first, last + 1); rows travel in fn's 5th argument)
   template <typename Fn>
   void for_each_entry(int max_parallelism, Fn&& fn) const {
-    for (const auto& [key, e] : entries_) visit(key, e, max_parallelism, fn);
+    for (const auto& [key, e] : entries_) Visit{}(NoTag{}, key, e, max_parallelism, fn);
   }
   // A view of every group, O(pages): the synchronous part of a checkpoint.
-  Frozen freeze() {
-    Frozen f;
-    f.entries_ = entries_.freeze();
-    return f;
-  }
+  Frozen freeze() { return freeze_view<Visit>(entries_); }
   void restore_watermark(Timestamp) {}
   void restore_entry(const Key& key, const Window& w, const Acc& acc, int64_t rows) {
     entries_[key] = Entry{acc, rows, w.start, w.end - 1};
@@ -113,14 +108,6 @@ class CountWindows {
   size_t state_bytes() const { return table_bytes(entries_); }
 
  private:
-  template <typename Fn>
-  static void visit(const Key& key, const Entry& e, int max_parallelism, Fn& fn) {
-    if (e.rows > 0) {
-      fn(key_group_of(hash_key(key), max_parallelism), key, Window{e.first, e.last + 1}, e.acc,
-         e.rows);
-    }
-  }
-
   // ---- checkpointed ----
   Map entries_;
   // ---- not checkpointed ----

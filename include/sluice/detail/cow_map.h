@@ -166,21 +166,43 @@ class CowMap {
     mutable bool read_ = false;
   };
 
+  // Visits the full slots in order, a group of 16 control bytes at a time: it keeps the mask of
+  // the current group's full slots still ahead, so empty slots cost nothing and empty groups one
+  // load each.
   class const_iterator {
    public:
     const Entry& operator*() const { return map_->data_[i_]; }
     const Entry* operator->() const { return &map_->data_[i_]; }
     const_iterator& operator++() {
-      i_ = map_->next_full(i_ + 1);
+      full_ &= full_ - 1;  // the current slot
+      if (full_ != 0) {
+        i_ = group_ + static_cast<size_t>(std::countr_zero(full_));
+      } else {
+        seek(group_ + kGroup);
+      }
       return *this;
     }
     bool operator==(const const_iterator& o) const { return i_ == o.i_; }
 
    private:
     friend class CowMap;
-    const_iterator(const CowMap* map, size_t i) : map_(map), i_(i) {}
+    explicit const_iterator(const CowMap* map) : map_(map), i_(map->capacity_) {}
+    // The first full slot of the groups from g on, or the end.
+    void seek(size_t g) {
+      for (; g < map_->capacity_; g += kGroup) {
+        full_ = masks(map_->ctrl_ + g, 0).full;
+        if (full_ != 0) {
+          group_ = g;
+          i_ = g + static_cast<size_t>(std::countr_zero(full_));
+          return;
+        }
+      }
+      i_ = map_->capacity_;
+    }
     const CowMap* map_;
-    size_t i_;
+    size_t i_;           // the current slot; capacity_ at the end
+    size_t group_ = 0;   // its group's first slot
+    uint32_t full_ = 0;  // full slots of the group from i_ on
   };
 
   CowMap() = default;
@@ -206,8 +228,12 @@ class CowMap {
   bool empty() const { return size_ == 0; }
   size_t capacity() const { return capacity_; }
 
-  const_iterator begin() const { return const_iterator(this, next_full(0)); }
-  const_iterator end() const { return const_iterator(this, capacity_); }
+  const_iterator begin() const {
+    const_iterator it(this);
+    it.seek(0);
+    return it;
+  }
+  const_iterator end() const { return const_iterator(this); }
 
   [[gnu::always_inline]] void prefetch(const Prehashed<Key>& key) const {
     if (capacity_ == 0) return;
@@ -301,11 +327,6 @@ class CowMap {
     return static_cast<uint8_t>(0x80 | ((hash >> 40) & 0x7F));
   }
   static size_t max_load_of(size_t capacity) { return capacity - capacity / 8; }
-
-  size_t next_full(size_t i) const {
-    while (i < capacity_ && !is_full(ctrl_[i])) ++i;
-    return i;
-  }
 
   // Bit b of each mask is slot b of the group: its tag matches, it is empty, it is full.
   struct Masks {

@@ -72,7 +72,7 @@ class IntervalJoinOperator final : public Operator {
     snapshot_join(state_, info_, out);
   }
   Status restore_state(const OperatorRestore& in) override {
-    return restore_join<typename State::KeyEntry>(state_, info_, in);
+    return restore_join<typename State::Entry>(state_, info_, in);
   }
 
   // The join state, for snapshots and tests.

@@ -21,10 +21,10 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <map>
 #include <vector>
 
 #include "sluice/detail/cow_map.h"
+#include "sluice/detail/frozen_view.h"
 #include "sluice/detail/join_common.h"
 #include "sluice/detail/join_timer_heap.h"
 #include "sluice/detail/key_groups.h"
@@ -45,6 +45,7 @@ class IntervalJoinState {
     friend bool operator==(const KeyEntry&, const KeyEntry&) = default;
     auto fields() { return std::tie(key, left, right); }
   };
+  using Entry = KeyEntry;
 
   // REQUIRES: lower <= upper.
   IntervalJoinState(Duration lower, Duration upper) : lower_(lower), upper_(upper) {}
@@ -110,8 +111,11 @@ class IntervalJoinState {
       const size_t n = keys.size();
       for (size_t i = 0; i < n; ++i) {  // the keys' cache misses overlap
         if (i + kPrefetchDistance < n) keys_.prefetch(keys[i + kPrefetchDistance]);
+        // A stale timer writes nothing: looked up read-only, so that during a cut it does not
+        // make the task copy the key's page for the checkpoint.
+        const KeyState* held = keys_.find(keys[i]);
+        if (held == nullptr || held->timer != due) continue;
         auto* it = keys_.find_mut(keys[i]);
-        if (it == nullptr || it->second.timer != due) continue;  // stale timer
         KeyState& s = it->second;
         rows_held_ -= s.left.purge_through(left_through);
         rows_held_ -= s.right.purge_through(right_through);
@@ -135,17 +139,15 @@ class IntervalJoinState {
   size_t keys_held() const { return keys_.size(); }
   int64_t late_rows() const { return late_rows_; }
 
+  // fn(key_group, KeyEntry&&) for every key holding rows.
+  template <typename Fn>
+  void for_each_entry(int max_parallelism, Fn&& fn) const {
+    for (const auto& [key, s] : keys_) Visit{}(NoTag{}, key, s, max_parallelism, fn);
+  }
   // The held rows grouped by key group (ascending; empty groups left out).
   std::vector<KeyGroupSnapshot<KeyEntry>> snapshot(int max_parallelism) const {
-    return group_entries(
-        [&](auto&& fn) {
-          for (const auto& [key, s] : keys_) fn(key, s);
-        },
-        max_parallelism);
+    return group_entries<KeyEntry>(*this, max_parallelism);
   }
-  // A view of the held rows, O(pages): the synchronous part of a checkpoint (see cow_map.h).
-  class Frozen;
-  Frozen freeze();
 
   // Adds the keys of one snapshotted key group (before processing resumes).
   void restore(const KeyGroupSnapshot<KeyEntry>& group) {
@@ -172,21 +174,23 @@ class IntervalJoinState {
   using Map = CowMap<Key, KeyState>;  // copy-on-write cuts for checkpoints
   static constexpr size_t kMaxPooled = 4096;
 
-  template <typename ForEach>
-  static std::vector<KeyGroupSnapshot<KeyEntry>> group_entries(ForEach&& for_each,
-                                                               int max_parallelism) {
-    std::map<int, std::vector<KeyEntry>> groups;
-    for_each([&](const Key& key, const KeyState& s) {
+ public:
+  // A key's rows as for_each_entry() hands them on.
+  struct Visit {
+    template <typename Fn>
+    void operator()(NoTag, const Key& key, const KeyState& s, int max_parallelism, Fn& fn) const {
       auto l = s.left.entries();
       auto r = s.right.entries();
-      groups[key_group_of(hash_key(key), max_parallelism)].push_back(
-          KeyEntry{key, {l.begin(), l.end()}, {r.begin(), r.end()}});
-    });
-    std::vector<KeyGroupSnapshot<KeyEntry>> out;
-    for (auto& [g, entries] : groups) out.push_back({g, std::move(entries)});
-    return out;
-  }
+      fn(key_group_of(hash_key(key), max_parallelism),
+         KeyEntry{key, {l.begin(), l.end()}, {r.begin(), r.end()}});
+    }
+  };
+  // The held rows as they were at freeze(), for the checkpoint writer (see frozen_view.h).
+  using Frozen = FrozenView<Map, Visit>;
+  // A view of the held rows, O(pages): the synchronous part of a checkpoint.
+  Frozen freeze() { return freeze_view<Visit>(keys_); }
 
+ private:
   typename Map::Entry* find_or_create(const Key& key) {
     auto [it, inserted] = keys_.try_emplace(key);
     if (inserted) {
@@ -234,25 +238,5 @@ class IntervalJoinState {
   int64_t rows_held_ = 0;
   int64_t late_rows_ = 0;
 };
-
-template <typename Key, typename L, typename R>
-class IntervalJoinState<Key, L, R>::Frozen {
- public:
-  // As IntervalJoinState::snapshot() at the cut. Once per view.
-  std::vector<KeyGroupSnapshot<KeyEntry>> snapshot(int max_parallelism) const {
-    return group_entries([&](auto&& fn) { keys_.for_each(fn); }, max_parallelism);
-  }
-
- private:
-  friend class IntervalJoinState;
-  typename Map::Frozen keys_;
-};
-
-template <typename Key, typename L, typename R>
-typename IntervalJoinState<Key, L, R>::Frozen IntervalJoinState<Key, L, R>::freeze() {
-  Frozen f;
-  f.keys_ = keys_.freeze();
-  return f;
-}
 
 }  // namespace sluice::detail

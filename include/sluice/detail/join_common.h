@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -89,20 +91,42 @@ template <typename Entry>
 inline constexpr bool kSerializableEntry =
     AllSerializable<decltype(entry_fields(std::declval<Entry&>()))>::value;
 
-// Writes a join state's snapshot into `out`: per key group, its entries to the end of the stream.
-template <typename Entry>
-void snapshot_entries(const std::vector<KeyGroupSnapshot<Entry>>& groups, OperatorSnapshot& out) {
+// The entries of `state` (a join state or a frozen view of it, whose for_each_entry(max
+// parallelism, fn) calls fn(key_group, Entry&&) for every entry) grouped by key group, ascending.
+template <typename Entry, typename State>
+std::vector<KeyGroupSnapshot<Entry>> group_entries(const State& state, int max_parallelism) {
+  std::map<int, std::vector<Entry>> groups;
+  state.for_each_entry(max_parallelism,
+                       [&](int g, Entry&& e) { groups[g].push_back(std::move(e)); });
+  std::vector<KeyGroupSnapshot<Entry>> out;
+  for (auto& [g, entries] : groups) out.push_back({g, std::move(entries)});
+  return out;
+}
+
+// Writes the entries of `state` (as for group_entries()) into `out`: per key group, the entries'
+// fields to the end of the stream. REQUIRES: kSerializableEntry<Entry>.
+template <typename Entry, typename State>
+void write_entries(const State& state, int max_parallelism, OperatorSnapshot& out) {
+  KeyGroupWriter groups(max_parallelism);
+  state.for_each_entry(max_parallelism, [&](int g, Entry&& e) {
+    StateWriter& w = groups.group(g);
+    std::apply([&](auto&... f) { (w.write(f), ...); }, entry_fields(e));
+  });
+  groups.finish(out);
+}
+
+// The synchronous part of a checkpoint of `state`'s entries: state.freeze() (a FrozenView, see
+// frozen_view.h) now, write_entries() from it on the checkpoint writer's thread.
+template <typename Entry, typename State>
+void write_entries_deferred(State& state, int max_parallelism, OperatorSnapshot& out) {
   if constexpr (kSerializableEntry<Entry>) {
-    for (const KeyGroupSnapshot<Entry>& g : groups) {
-      KeyGroupState& state = out.key_groups.emplace_back();
-      state.key_group = g.key_group;
-      StateWriter w(&state.bytes);
-      for (const Entry& e : g.entries) {
-        std::apply([&](auto&... f) { (w.write(f), ...); }, entry_fields(const_cast<Entry&>(e)));
-      }
-    }
+    auto frozen = std::make_shared<decltype(state.freeze())>(state.freeze());
+    out.deferred = [frozen, max_parallelism](OperatorSnapshot& to) {
+      write_entries<Entry>(*frozen, max_parallelism, to);
+    };
   } else {
-    (void)groups;
+    (void)state;
+    (void)max_parallelism;
     (void)out;
     throw std::runtime_error(
         "the join's key or row types cannot be checkpointed: specialise "
@@ -110,7 +134,7 @@ void snapshot_entries(const std::vector<KeyGroupSnapshot<Entry>>& groups, Operat
   }
 }
 
-// Reads what snapshot_entries() wrote and hands each key group to `restore(group)`.
+// Reads what write_entries() wrote and hands each key group to `restore(group)`.
 template <typename Entry, typename Restore>
 Status restore_entries(const OperatorRestore& in, const std::string& op, Restore&& restore) {
   if constexpr (kSerializableEntry<Entry>) {
@@ -131,20 +155,13 @@ Status restore_entries(const OperatorRestore& in, const std::string& op, Restore
 }
 
 // A join's checkpoint: the watermark it has passed (operator-wide, so rows late before a restore
-// stay late after it) and its held rows by key group. `State` has watermark(), snapshot(max
-// parallelism), restore_watermark(w) and restore(group); a state with freeze() (a view with the
-// same snapshot()) has its rows grouped and written on the checkpoint writer's thread.
+// stay late after it) and its held rows by key group. `State` has watermark(), freeze() (entries
+// of type State::Entry), restore_watermark(w) and restore(group); the held rows are written on
+// the checkpoint writer's thread.
 template <typename State>
 void snapshot_join(State& state, const OperatorInfo& info, OperatorSnapshot& out) {
   StateWriter(&out.operator_state).write(state.watermark());
-  if constexpr (requires { state.freeze(); }) {  // the held rows go on the writer thread
-    auto frozen = std::make_shared<decltype(state.freeze())>(state.freeze());
-    out.deferred = [frozen, max_parallelism = info.max_parallelism](OperatorSnapshot& to) {
-      snapshot_entries(frozen->snapshot(max_parallelism), to);
-    };
-  } else {
-    snapshot_entries(state.snapshot(info.max_parallelism), out);
-  }
+  write_entries_deferred<typename State::Entry>(state, info.max_parallelism, out);
 }
 template <typename Entry, typename State>
 Status restore_join(State& state, const OperatorInfo& info, const OperatorRestore& in) {

@@ -8,11 +8,13 @@
 
 #include <optional>
 #include <type_traits>
+#include <vector>
 
 #include "sluice/detail/held_rows.h"
 #include "sluice/detail/join_common.h"
 #include "sluice/detail/lookup_table.h"
 #include "sluice/detail/operator.h"
+#include "sluice/detail/operators.h"
 #include "sluice/join_options.h"
 
 namespace sluice::detail {
@@ -83,15 +85,16 @@ class LookupJoinOperator final : public Operator {
     end_outputs();
   }
 
-  // Checkpoints: the table per key group. Declined while events are held for the table input
-  // (table_first), which a bounded table input ends before the first barrier can pass.
+  // Checkpoints: the table per key group, cut by copy on write (see lookup_table.h). Declined while
+  // events are held for the table input (table_first), which a bounded table input ends before the
+  // first barrier can pass.
   bool has_state() const override { return true; }
   void snapshot_state(uint64_t, OperatorSnapshot& out) override {
     if (holding_) {
       throw std::runtime_error(
           "a checkpoint cannot be taken while events wait for the table input to end");
     }
-    snapshot_entries(table_.snapshot(info_.max_parallelism), out);
+    table_.cut(info_.max_parallelism, out);
   }
   Status restore_state(const OperatorRestore& in) override {
     return restore_entries<typename Table::Entry>(
@@ -102,11 +105,21 @@ class LookupJoinOperator final : public Operator {
   Table& table() { return table_; }
 
  private:
+  // Each key is hashed once; the table slot of event i + kPrefetchDistance is fetched while
+  // event i is joined, so the cache misses of a batch overlap.
   void join(const Batch<E>& b) {
     const bool has_times = b.has_times();
-    for (size_t i = 0; i < b.rows.size(); ++i) {
+    const size_t n = b.rows.size();
+    hashes_.resize(n);
+    for (size_t i = 0; i < n; ++i) hashes_[i] = hash_key(key_e_(b.rows[i]));
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kPrefetchDistance < n) {
+        const Key ahead = key_e_(b.rows[i + kPrefetchDistance]);
+        table_.prefetch(Prehashed<Key>{&ahead, hashes_[i + kPrefetchDistance]});
+      }
       const E& e = b.rows[i];
-      const std::optional<V>* row = table_.find(key_e_(e));
+      const Key key = key_e_(e);
+      const std::optional<V>* row = table_.find(Prehashed<Key>{&key, hashes_[i]});
       if (row == nullptr) {
         if (options_.unmatched == Unmatched::kDrop) {
           ++unmatched_;
@@ -137,6 +150,7 @@ class LookupJoinOperator final : public Operator {
   Timestamp held_watermark_ = kMinTimestamp;
   bool held_idle_ = false;
   JoinOutput<Out> output_;
+  std::vector<uint64_t> hashes_;  // of the keys of the batch being joined
   int64_t unmatched_ = 0;
 };
 

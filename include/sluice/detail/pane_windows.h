@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "sluice/detail/cow_map.h"
+#include "sluice/detail/frozen_view.h"
 #include "sluice/detail/prehashed_map.h"
 #include "sluice/time.h"
 #include "sluice/window.h"
@@ -53,24 +54,17 @@ class PaneWindows {
   using Acc = typename Agg::Acc;
   using Map = CowMap<Key, Acc>;  // a pane; copy-on-write cuts for checkpoints
 
-  // The panes as they were at freeze(), for the checkpoint writer (see cow_map.h).
-  class Frozen {
-   public:
-    // fn(key_group, key, pane, acc) for every entry, as for_each_entry().
+  // An entry of the pane starting at `start` as for_each_entry() hands it on.
+  struct Visit {
+    Duration pane = 1;
     template <typename Fn>
-    void for_each_entry(int max_parallelism, Fn&& fn) const {
-      for (const auto& [start, map] : panes_) {
-        map.for_each([&](const Key& key, const Acc& acc) {
-          fn(key_group_of(hash_key(key), max_parallelism), key, Window{start, start + pane_}, acc);
-        });
-      }
+    void operator()(Timestamp start, const Key& key, const Acc& acc, int max_parallelism,
+                    Fn& fn) const {
+      fn(key_group_of(hash_key(key), max_parallelism), key, Window{start, start + pane}, acc);
     }
-
-   private:
-    friend class PaneWindows;
-    Duration pane_ = 1;
-    std::vector<std::pair<Timestamp, typename Map::Frozen>> panes_;
   };
+  // The panes as they were at freeze(), for the checkpoint writer (see frozen_view.h).
+  using Frozen = FrozenView<Map, Visit, Timestamp>;
 
   // REQUIRES: size > 0, slide > 0, lateness >= 0.
   PaneWindows(Agg agg, Duration size, Duration slide, Duration lateness)
@@ -134,18 +128,15 @@ class PaneWindows {
   // restore_entry() for the entries of the key groups a subtask owns.
   template <typename Fn>
   void for_each_entry(int max_parallelism, Fn&& fn) const {
+    const Visit visit{pane_};
     for (const auto& [start, map] : panes_) {
-      for (const auto& [key, acc] : map) {
-        fn(key_group_of(hash_key(key), max_parallelism), key, Window{start, start + pane_}, acc);
-      }
+      for (const auto& [key, acc] : map) visit(start, key, acc, max_parallelism, fn);
     }
   }
   // A view of every pane, O(pages): the synchronous part of a checkpoint.
   Frozen freeze() {
-    Frozen f;
-    f.pane_ = pane_;
-    f.panes_.reserve(panes_.size());
-    for (auto& [start, map] : panes_) f.panes_.emplace_back(start, map.freeze());
+    Frozen f(Visit{pane_});
+    for (auto& [start, map] : panes_) f.add(map, start);
     return f;
   }
   void restore_watermark(Timestamp wm) { watermark_ = wm; }

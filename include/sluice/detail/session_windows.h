@@ -26,6 +26,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "sluice/detail/cow_map.h"
+#include "sluice/detail/frozen_view.h"
 #include "sluice/detail/pane_windows.h"
 #include "sluice/detail/prehashed_map.h"
 #include "sluice/time.h"
@@ -49,20 +50,17 @@ class SessionWindows {
 
   using Map = CowMap<Key, Sessions>;  // copy-on-write cuts for checkpoints
 
-  // The sessions as they were at freeze(), for the checkpoint writer (see cow_map.h).
-  class Frozen {
-   public:
-    // As for_each_entry().
+  // A key's sessions as for_each_entry() hands them on.
+  struct Visit {
     template <typename Fn>
-    void for_each_entry(int max_parallelism, Fn&& fn) const {
-      keys_.for_each(
-          [&](const Key& key, const Sessions& list) { visit(key, list, max_parallelism, fn); });
+    void operator()(NoTag, const Key& key, const Sessions& list, int max_parallelism,
+                    Fn& fn) const {
+      const int group = key_group_of(hash_key(key), max_parallelism);
+      for (const Session& s : list) fn(group, key, Window{s.start, s.end}, s.acc);
     }
-
-   private:
-    friend class SessionWindows;
-    typename Map::Frozen keys_;
   };
+  // The sessions as they were at freeze(), for the checkpoint writer (see frozen_view.h).
+  using Frozen = FrozenView<Map, Visit>;
 
   // REQUIRES: gap > 0, lateness >= 0.
   SessionWindows(Agg agg, Duration gap, Duration lateness)
@@ -174,14 +172,10 @@ class SessionWindows {
   // ---- snapshot ----
   template <typename Fn>
   void for_each_entry(int max_parallelism, Fn&& fn) const {
-    for (const auto& [key, list] : keys_) visit(key, list, max_parallelism, fn);
+    for (const auto& [key, list] : keys_) Visit{}(NoTag{}, key, list, max_parallelism, fn);
   }
   // A view of every session, O(pages): the synchronous part of a checkpoint.
-  Frozen freeze() {
-    Frozen f;
-    f.keys_ = keys_.freeze();
-    return f;
-  }
+  Frozen freeze() { return freeze_view<Visit>(keys_); }
   void restore_watermark(Timestamp wm) { watermark_ = wm; }
   void restore_entry(const Key& key, const Window& w, const Acc& acc) {
     Session s{w.start, w.end, next_id_++, w.end - 1 <= watermark_, acc};
@@ -205,12 +199,6 @@ class SessionWindows {
     Key key;
     bool operator>(const Timer& o) const { return time > o.time; }
   };
-
-  template <typename Fn>
-  static void visit(const Key& key, const Sessions& list, int max_parallelism, Fn& fn) {
-    const int group = key_group_of(hash_key(key), max_parallelism);
-    for (const Session& s : list) fn(group, key, Window{s.start, s.end}, s.acc);
-  }
 
   // ---- checkpointed ----
   Map keys_;

@@ -66,7 +66,7 @@ class WindowJoinOperator final : public Operator {
     snapshot_join(state_, info_, out);
   }
   Status restore_state(const OperatorRestore& in) override {
-    return restore_join<typename State::WindowEntry>(state_, info_, in);
+    return restore_join<typename State::Entry>(state_, info_, in);
   }
 
   const State& state() const { return state_; }

@@ -13,11 +13,11 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <utility>
 #include <vector>
 
 #include "sluice/detail/cow_map.h"
+#include "sluice/detail/frozen_view.h"
 #include "sluice/detail/join_common.h"
 #include "sluice/detail/join_timer_heap.h"
 #include "sluice/detail/key_groups.h"
@@ -45,6 +45,7 @@ class WindowJoinState {
     friend bool operator==(const WindowEntry&, const WindowEntry&) = default;
     auto fields() { return std::tie(key, start, left, right); }
   };
+  using Entry = WindowEntry;
 
   // REQUIRES: size > 0.
   explicit WindowJoinState(Duration size, Duration offset = 0) : size_(size), offset_(offset) {}
@@ -93,17 +94,15 @@ class WindowJoinState {
   size_t windows_held() const { return windows_.size(); }
   int64_t late_rows() const { return late_rows_; }
 
+  // fn(key_group, WindowEntry&&) for every open window.
+  template <typename Fn>
+  void for_each_entry(int max_parallelism, Fn&& fn) const {
+    for (const auto& [id, s] : windows_) Visit{}(NoTag{}, id, s, max_parallelism, fn);
+  }
   // The open windows grouped by the key group of their key (ascending; empty groups left out).
   std::vector<KeyGroupSnapshot<WindowEntry>> snapshot(int max_parallelism) const {
-    return group_entries(
-        [&](auto&& fn) {
-          for (const auto& [id, s] : windows_) fn(id, s);
-        },
-        max_parallelism);
+    return group_entries<WindowEntry>(*this, max_parallelism);
   }
-  // A view of the open windows, O(pages): the synchronous part of a checkpoint (see cow_map.h).
-  class Frozen;
-  Frozen freeze();
 
   void restore(const KeyGroupSnapshot<WindowEntry>& group) {
     for (const WindowEntry& e : group.entries) {
@@ -124,19 +123,21 @@ class WindowJoinState {
   using Map = CowMap<WindowId, Slot>;  // copy-on-write cuts for checkpoints
   static constexpr size_t kMaxPooled = 4096;
 
-  template <typename ForEach>
-  static std::vector<KeyGroupSnapshot<WindowEntry>> group_entries(ForEach&& for_each,
-                                                                  int max_parallelism) {
-    std::map<int, std::vector<WindowEntry>> groups;
-    for_each([&](const WindowId& id, const Slot& s) {
-      groups[key_group_of(hash_key(id.key), max_parallelism)].push_back(
-          WindowEntry{id.key, id.start, s.left, s.right});
-    });
-    std::vector<KeyGroupSnapshot<WindowEntry>> out;
-    for (auto& [g, entries] : groups) out.push_back({g, std::move(entries)});
-    return out;
-  }
+ public:
+  // An open window as for_each_entry() hands it on.
+  struct Visit {
+    template <typename Fn>
+    void operator()(NoTag, const WindowId& id, const Slot& s, int max_parallelism, Fn& fn) const {
+      fn(key_group_of(hash_key(id.key), max_parallelism),
+         WindowEntry{id.key, id.start, s.left, s.right});
+    }
+  };
+  // The open windows as they were at freeze(), for the checkpoint writer (see frozen_view.h).
+  using Frozen = FrozenView<Map, Visit>;
+  // A view of the open windows, O(pages): the synchronous part of a checkpoint.
+  Frozen freeze() { return freeze_view<Visit>(windows_); }
 
+ private:
   int64_t last_ms_of(int64_t start) const { return saturating_add(start, size_ - 1); }
 
   Slot* slot_for(const Key& key, int64_t time) {
@@ -178,25 +179,5 @@ class WindowJoinState {
   int64_t rows_held_ = 0;
   int64_t late_rows_ = 0;
 };
-
-template <typename Key, typename L, typename R>
-class WindowJoinState<Key, L, R>::Frozen {
- public:
-  // As WindowJoinState::snapshot() at the cut. Once per view.
-  std::vector<KeyGroupSnapshot<WindowEntry>> snapshot(int max_parallelism) const {
-    return group_entries([&](auto&& fn) { windows_.for_each(fn); }, max_parallelism);
-  }
-
- private:
-  friend class WindowJoinState;
-  typename Map::Frozen windows_;
-};
-
-template <typename Key, typename L, typename R>
-typename WindowJoinState<Key, L, R>::Frozen WindowJoinState<Key, L, R>::freeze() {
-  Frozen f;
-  f.windows_ = windows_.freeze();
-  return f;
-}
 
 }  // namespace sluice::detail
