@@ -105,6 +105,7 @@ bool CheckpointCoordinator::tick(int64_t now_us) {
   if (aligning_ || to_write_.size() > 1) return false;
   if (!requests_.empty()) return trigger_savepoint(now_us);
   if (stopped_ || stop_.load() != 0 || config_.interval_us <= 0) return false;
+  if (writing_ || !to_write_.empty()) return false;  // the previous one is still being written
   if (now_us - last_trigger_us_ < config_.interval_us) return false;
   last_trigger_us_ = now_us;
   pending_ = Pending{};

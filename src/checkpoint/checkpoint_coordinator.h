@@ -9,7 +9,11 @@
 // thread compresses and writes the state files and renames the manifest into place; only then
 // does completed_id() advance, which tasks read between batches to let transactional sinks
 // commit. One checkpoint is in alignment at a time; a checkpoint that a task declines or that
-// times out is abandoned, counted and reported, and the job goes on.
+// times out is abandoned, counted and reported, and the job goes on. A periodic checkpoint is
+// triggered only once the previous one is written: operators cut their state by copy on write and
+// the writer reads the cut while the task goes on, so a cut still being read when the next one
+// comes would have to be finished by the task, in its pause. A write longer than the interval
+// makes checkpoints follow each other back to back.
 //
 // Every task acknowledges every checkpoint, also once it has ended: a task at its end (a bounded
 // source, or a task whose inputs have all ended) answers a trigger with the final state of its
@@ -92,7 +96,8 @@ class CheckpointCoordinator {
 
   CheckpointStorage& storage() { return storage_; }
 
-  // Control thread: triggers a checkpoint when the interval has passed and none is aligning;
+  // Control thread: triggers a checkpoint when the interval has passed and none is aligning or
+  // being written (a savepoint waits only for the alignment);
   // abandons one that has timed out. Whether a new checkpoint was triggered.
   bool tick(int64_t now_us);
 

@@ -163,6 +163,7 @@ Task::Slice Task::run_slice(int64_t now_us) {
   const bool acknowledged = checkpoint_ended();
   if (exchanges_.blocked()) return acknowledged ? Slice::kProgress : Slice::kBlocked;
   if (ended_) {  // the end went out and nothing waits in an overflow any more
+    if (metrics_ != nullptr) sample_state_sizes(now_us);  // the sizes the job ends with
     finished_ = true;
     return Slice::kFinished;
   }
