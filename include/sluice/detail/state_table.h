@@ -1,8 +1,9 @@
 // State tables: the storage behind ValueState, MapState and ListState in the in-memory backend.
 //
 // A keyed operator maps each key it sees to a dense slot number once per row (KeyDirectory); a
-// table is an array indexed by slot, so a state access in the per-row loop is an array index,
-// neither a hash lookup per state nor a virtual call. The handles (sluice/state.h) hold a typed
+// table is an array indexed by slot (a SlotArray: chunks that never move, so a checkpoint can cut
+// it by copy on write, see slot_cut.h), so a state access in the per-row loop is an index, neither
+// a hash lookup per state nor a virtual call. The handles (sluice/state.h) hold a typed
 // table pointer and the operator's StateScope, which names the current slot and the TTL clocks.
 // The virtual functions of StateTable are for the operator between batches (growth, cleanup,
 // snapshots, sizes), never for the per-row loop.
