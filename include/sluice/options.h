@@ -59,6 +59,10 @@ struct JobOptions {
   // another parallelism than when it was taken. An in-process restart after a failure prefers a
   // checkpoint taken since.
   std::string savepoint_path;
+  // Operators are matched to their state in a checkpoint or savepoint by their stable id (their
+  // `.uid()`, else their name). State kept under an id the job no longer has fails the restore,
+  // naming it, unless this is set ("savepoint.ignore_unclaimed_state"): then it is dropped.
+  bool ignore_unclaimed_state = false;
   // After an operator failure the job restarts in-process from the latest checkpoint, at most
   // `restart_attempts` times, waiting `restart_backoff_us` before the first restart and twice as
   // long before each next one (at most a minute).

@@ -91,6 +91,12 @@ class Stream {
 
   // ---- configuration of the node this handle names ----
   Stream& name(std::string name);
+  // The operator's stable id in checkpoints and savepoints. A savepoint restores into a changed
+  // job by these ids: an operator takes the state stored under its id, wherever it now sits in
+  // the graph, and an added operator starts empty. Without one the id is the operator's name
+  // (with `#2`, `#3`… for repeated names, in the order they were added), so set uids on stateful
+  // operators of a job that will change. Unique in the job; no control characters.
+  Stream& uid(std::string uid);
   Stream& parallelism(int parallelism);
   // Starts a new task at this operator even where it could be chained to its input.
   Stream& disable_chaining();
@@ -131,6 +137,12 @@ class Stream {
   Stream<T> partition_by(KeyFn key_fn) {
     static_assert(std::is_invocable_v<KeyFn, const T&>,
                   "partition_by: the key function must be callable as `Key fn(const T& row)`");
+    if constexpr (std::is_invocable_v<KeyFn, const T&>) {
+      static_assert(detail::kHashableKey<std::decay_t<std::invoke_result_t<KeyFn, const T&>>>,
+                    "key_by/partition_by: the key type has no stable hash; give it a function "
+                    "`uint64_t sluice_hash(const Key&)` in its namespace (see "
+                    "sluice/detail/key_groups.h)");
+    }
     return Stream<T>(
         env_, node_, detail::Partitioning::kHash,
         detail::make_exchange_factory<T>(detail::HashRouter<KeyFn>{key_fn, 128, 1, nullptr}),
@@ -334,6 +346,12 @@ Stream<Out> Stream<T>::add(std::string default_name,
 template <typename T>
 Stream<T>& Stream<T>::name(std::string name) {
   env_->graph().node(node_).name = std::move(name);
+  return *this;
+}
+
+template <typename T>
+Stream<T>& Stream<T>::uid(std::string uid) {
+  env_->graph().node(node_).uid = std::move(uid);
   return *this;
 }
 

@@ -116,6 +116,7 @@ Result<uint64_t> CheckpointStorage::write_to(const std::string& dir, uint64_t id
                                      kFormatVersion, id, max_parallelism);
   for (const NodeLayout& n : nodes) {
     manifest += fmt::format("node {} {} {}\n", n.node, n.parallelism, n.name);
+    manifest += fmt::format("uid {} {}\n", n.node, n.uid.empty() ? n.name : n.uid);
   }
   uint64_t stored_bytes = 0;
   BackendFileStore backend_files(previous_complete(id));
@@ -235,10 +236,11 @@ Result<LoadedCheckpoint> CheckpointStorage::load_at(const std::string& dir, uint
     if (word == "sluice-checkpoint") {
       int version = 0;
       in >> version;
-      if (version != kFormatVersion) {
-        return Status::invalid_argument(
-            fmt::format("format version {} (this build reads {})", version, kFormatVersion));
+      if (version < kOldestFormatVersion || version > kFormatVersion) {
+        return Status::invalid_argument(fmt::format("format version {} (this build reads {} to {})",
+                                                    version, kOldestFormatVersion, kFormatVersion));
       }
+      cp.format_version = version;
       header = true;
     } else if (word == "id" && id == 0) {
       in >> cp.id;
@@ -254,6 +256,17 @@ Result<LoadedCheckpoint> CheckpointStorage::load_at(const std::string& dir, uint
       n.parallelism = parallelism;
       n.operator_states.resize(static_cast<size_t>(parallelism));
       n.offsets.resize(static_cast<size_t>(parallelism));
+    } else if (word == "uid") {
+      int node = 0;
+      in >> node;
+      std::string uid;
+      in.get();  // the one space before the uid, which may itself start with spaces
+      std::getline(in, uid);
+      auto it = cp.nodes.find(node);
+      if (it == cp.nodes.end() || uid.empty()) {
+        return Status::invalid_argument("a uid line of an unknown node");
+      }
+      it->second.uid = std::move(uid);
     } else if (word == "offset") {
       int node = 0, subtask = 0;
       in >> node >> subtask;

@@ -23,13 +23,18 @@
 
 namespace sluice::checkpoint {
 
-inline constexpr int kFormatVersion = 1;
+// Version 2 files each operator under its stable id (a `uid` line per node); version 1
+// checkpoints, without ids, still load and restore by node index.
+inline constexpr int kFormatVersion = 2;
+inline constexpr int kOldestFormatVersion = 1;
 
 // One operator (node of the logical graph) as the checkpoint records it.
 struct NodeLayout {
   int node = 0;
   std::string name;
   int parallelism = 1;
+  // Stable id (runtime/operator_ids.h) that a restore matches operators by; empty: the name.
+  std::string uid;
 };
 
 // What one operator subtask contributed.
@@ -42,6 +47,7 @@ struct SubtaskState {
 // The state of one node in a loaded checkpoint.
 struct NodeState {
   std::string name;
+  std::string uid;  // empty in format version 1
   int parallelism = 1;
   std::vector<std::vector<char>> operator_states;  // by subtask
   std::map<int, std::vector<char>> key_groups;
@@ -57,6 +63,7 @@ struct BackendFileFigures {
 };
 
 struct LoadedCheckpoint {
+  int format_version = kFormatVersion;
   uint64_t id = 0;
   std::string dir;
   int max_parallelism = 128;

@@ -112,10 +112,12 @@ Status apply_directory(JobOptions& o, std::string_view key, std::string_view val
   return Status::ok();
 }
 
-Status apply_handle_signals(JobOptions& o, std::string_view key, std::string_view value) {
+// A boolean field: "true"/"false" and the other spellings parse_boolean() takes.
+template <bool JobOptions::*Field>
+Status apply_boolean(JobOptions& o, std::string_view key, std::string_view value) {
   Result<bool> v = parse_boolean(key, value);
   if (!v) return v.status();
-  o.handle_signals = *v;
+  o.*Field = *v;
   return Status::ok();
 }
 
@@ -200,7 +202,7 @@ const OptionEntry kOptions[] = {
      apply_channel_capacity,
      print_integer<&JobOptions::channel_capacity>},
     {{"handle_signals", "boolean", "Ctrl-C and SIGTERM cancel the job cleanly"},
-     apply_handle_signals,
+     apply_boolean<&JobOptions::handle_signals>,
      [](const JobOptions& o) { return std::string(o.handle_signals ? "true" : "false"); }},
     {{"metrics.address", "text", "host:port serving /metrics, /api/job and the dashboard, or off"},
      apply_metrics_address,
@@ -229,6 +231,10 @@ const OptionEntry kOptions[] = {
       "a savepoint directory (savepoint-<id>) to start from instead of the latest checkpoint"},
      apply_directory<&JobOptions::savepoint_path>,
      [](const JobOptions& o) { return o.savepoint_path; }},
+    {{"savepoint.ignore_unclaimed_state", "boolean",
+      "resume even when the savepoint holds state of an operator uid the job no longer has"},
+     apply_boolean<&JobOptions::ignore_unclaimed_state>,
+     [](const JobOptions& o) { return std::string(o.ignore_unclaimed_state ? "true" : "false"); }},
     {{"checkpoint.retain", "integer", "complete checkpoints kept"},
      apply_integer<&JobOptions::checkpoint_retain, 1, 1000>,
      print_integer<&JobOptions::checkpoint_retain>},

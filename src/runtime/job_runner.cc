@@ -6,13 +6,16 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
 #include "runtime/channel.h"
 #include "runtime/channel_set_impl.h"
 #include "runtime/metered_output.h"
+#include "runtime/operator_ids.h"
 #include "runtime/task.h"
 #include "runtime/worker_pool.h"
 
@@ -93,6 +96,7 @@ Status JobRunner::build() {
   if (options_.flush_delay_us < 0) {
     return Status::invalid_argument("flush_delay_us must not be negative");
   }
+  SLUICE_ASSIGN_OR_RETURN(operator_ids_, assign_operator_ids(graph_));
   const int node_count = graph_.node_count();
   // Chains in node order: the graph is built upstream-first, so node order is topological.
   std::vector<int> chain_of(node_count, -1);
@@ -365,7 +369,8 @@ Status JobRunner::run_once(bool* restartable) {
                           starting_point(&first_id));
   std::vector<checkpoint::NodeLayout> nodes;
   for (int n = 0; n < graph_.node_count(); ++n) {
-    nodes.push_back({n, graph_.node(n).name, graph_.node(n).parallelism});
+    nodes.push_back({n, graph_.node(n).name, graph_.node(n).parallelism,
+                     operator_ids_[static_cast<size_t>(n)]});
   }
   checkpoint::CheckpointConfig config{options_.checkpoint_interval_us, options_.checkpoint_dir,
                                       static_cast<size_t>(options_.checkpoint_retain),
@@ -508,25 +513,22 @@ Status JobRunner::restore(const checkpoint::LoadedCheckpoint& cp) {
         "for the life of a job)",
         cp.dir, cp.max_parallelism, options_.max_parallelism));
   }
+  SLUICE_ASSIGN_OR_RETURN(const std::vector<const checkpoint::NodeState*> matched,
+                          match_operators(cp));
   for (auto& t : tasks_) {
     for (size_t i = 0; i < t->op_count(); ++i) {
       const int node = t->nodes()[i];
-      auto it = cp.nodes.find(node);
-      if (it == cp.nodes.end()) continue;
+      const checkpoint::NodeState* state = matched[static_cast<size_t>(node)];
+      if (state == nullptr) continue;  // an operator the checkpoint does not know: starts empty
       const detail::NodeSpec& spec = graph_.node(node);
-      if (it->second.name != spec.name) {
-        return Status::invalid_argument(fmt::format(
-            "checkpoint {} does not match this job: operator {} is '{}' there and '{}' here",
-            cp.dir, node, it->second.name, spec.name));
-      }
       detail::OperatorRestore in;
       in.checkpoint_id = cp.id;
-      in.old_parallelism = it->second.parallelism;
-      in.operator_states = it->second.operator_states;
-      in.files = it->second.files;  // every old subtask's: a backend picks what it needs
+      in.old_parallelism = state->parallelism;
+      in.operator_states = state->operator_states;
+      in.files = state->files;  // every old subtask's: a backend picks what it needs
       const detail::KeyGroupRange range =
           detail::key_group_range(t->subtask(), spec.parallelism, options_.max_parallelism);
-      for (const auto& [g, bytes] : it->second.key_groups) {
+      for (const auto& [g, bytes] : state->key_groups) {
         if (range.contains(g)) in.key_groups.push_back({g, bytes});
       }
       Status s;
@@ -541,6 +543,49 @@ Status JobRunner::restore(const checkpoint::LoadedCheckpoint& cp) {
     }
   }
   return Status::ok();
+}
+
+namespace {
+
+bool holds_state(const checkpoint::NodeState& n) {
+  return !n.key_groups.empty() || !n.files.empty() ||
+         std::any_of(n.operator_states.begin(), n.operator_states.end(),
+                     [](const std::vector<char>& bytes) { return !bytes.empty(); });
+}
+
+}  // namespace
+
+Result<std::vector<const checkpoint::NodeState*>> JobRunner::match_operators(
+    const checkpoint::LoadedCheckpoint& cp) const {
+  std::vector<const checkpoint::NodeState*> matched(static_cast<size_t>(graph_.node_count()));
+  if (cp.format_version < 2) {  // no ids: the job must have the same operators in the same order
+    for (const auto& [node, state] : cp.nodes) {
+      if (node >= graph_.node_count()) continue;
+      if (state.name != graph_.node(node).name) {
+        return Status::invalid_argument(fmt::format(
+            "checkpoint {} does not match this job: operator {} is '{}' there and '{}' here",
+            cp.dir, node, state.name, graph_.node(node).name));
+      }
+      matched[static_cast<size_t>(node)] = &state;
+    }
+    return matched;
+  }
+  std::unordered_map<std::string_view, int> node_of;  // this job's ids
+  for (int n = 0; n < graph_.node_count(); ++n)
+    node_of.emplace(operator_ids_[static_cast<size_t>(n)], n);
+  for (const auto& [old_node, state] : cp.nodes) {
+    auto it = node_of.find(state.uid);
+    if (it != node_of.end()) {
+      matched[static_cast<size_t>(it->second)] = &state;
+    } else if (holds_state(state) && !options_.ignore_unclaimed_state) {
+      return Status::invalid_argument(fmt::format(
+          "{} holds state of operator '{}' (uid '{}'), which this job does not have; give the "
+          "operator that should take it .uid(\"{}\"), or set savepoint.ignore_unclaimed_state="
+          "true to drop that state",
+          cp.dir, state.name, state.uid, state.uid));
+    }
+  }
+  return matched;
 }
 
 // The final checkpoint of a finished job: every input at its end, the sinks' last transactions

@@ -68,6 +68,10 @@ class JobRunner {
   // One attempt; `restartable` tells whether a failure came from running operators.
   Status run_once(bool* restartable);
   Status restore(const checkpoint::LoadedCheckpoint& cp);
+  // The checkpoint's state of each node, by node index (null: none): by stable id, or in a
+  // checkpoint of format 1 by node index. Not OK when state would be left unclaimed.
+  Result<std::vector<const checkpoint::NodeState*>> match_operators(
+      const checkpoint::LoadedCheckpoint& cp) const;
   // The checkpoint or savepoint this attempt starts from, and the id its checkpoints start at.
   Result<std::optional<checkpoint::LoadedCheckpoint>> starting_point(uint64_t* first_id);
   Status finish_checkpoints();
@@ -80,6 +84,7 @@ class JobRunner {
 
   const detail::LogicalGraph& graph_;
   JobOptions options_;
+  std::vector<std::string> operator_ids_;  // by node (operator_ids.h); set by build()
   JobObserver* observer_;
   JobMetrics metrics_;
   std::vector<std::unique_ptr<Channel>> channels_;

@@ -19,7 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<NodeLayout> kNodes = {{0, "process", 1}};
+const std::vector<NodeLayout> kNodes = {{0, "process", 1, "process"}};
 
 void write_text(const std::string& path, const std::string& text) {
   fs::create_directories(fs::path(path).parent_path());

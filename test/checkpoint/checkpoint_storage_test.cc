@@ -27,7 +27,8 @@ std::vector<SubtaskState> sample_states(char fill) {
   return states;
 }
 
-const std::vector<NodeLayout> kNodes = {{0, "generator", 1}, {1, "window sum", 1}};
+const std::vector<NodeLayout> kNodes = {{0, "generator", 1, "generator"},
+                                        {1, "window sum", 1, "window sum"}};
 
 TEST(CheckpointStorage, WhatIsWrittenReadsBack) {
   testing::TempDir dir;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "checkpoint/checkpoint_storage.h"
+#include "checkpoint/readings_job.h"
 #include "checkpoint/test_dir.h"
 #include "sluice/connectors/nexmark_source.h"
 #include "sluice/sluice.h"
@@ -24,41 +25,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Reading {
-  uint64_t sensor;
-  int64_t time;
-  int64_t value;
-};
+using testing::kReadings;
+using testing::published;
+using testing::Reading;
+using testing::reading_of;
+using testing::savepoint_when_running;
+using testing::Sum;
 
-struct Sum {
-  uint64_t sensor;
-  int64_t start;
-  int64_t value;
-};
+constexpr uint64_t kRows = kReadings;
 
-template <typename W>
-void sluice_fields(const Sum& r, W& w) {
-  w("sensor", r.sensor);
-  w("start", r.start);
-  w("value", r.value);
-}
-
-constexpr uint64_t kRows = 60'000;
-
-JobOptions job_options(int parallelism) {
-  JobOptions o;
-  o.parallelism = parallelism;
-  o.workers = 2;
-  o.metrics_address = "off";
-  o.progress = Progress::kOff;
-  o.handle_signals = false;
-  return o;
-}
-
-Reading reading_of(uint64_t i) {
-  return Reading{(i * 7919) % 31, static_cast<int64_t>(i) - static_cast<int64_t>(i % 5),
-                 static_cast<int64_t>(i % 97)};
-}
+JobOptions job_options(int parallelism) { return testing::quiet_job_options(parallelism); }
 
 // A paced generator at `source_parallelism` (0: the job's) -> event time (chained with it:
 // per-subtask watermarks, nothing late) -> per sensor, tumbling 1 s sums at the job's
@@ -86,29 +62,6 @@ void build_job(Environment& env, const std::string& out, double rate) {
 }
 void build_rescaled_job(Environment& env, const std::string& out, double rate) {
   build_windowed_job(env, out, rate, 0);
-}
-
-// The rows of the published part files under `dir`, sorted (a multiset).
-std::vector<std::string> published(const std::string& dir) {
-  std::vector<std::string> lines;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.path().filename().string().rfind("part-", 0) != 0) continue;
-    std::ifstream in(entry.path());
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-  }
-  std::sort(lines.begin(), lines.end());
-  return lines;
-}
-
-// Asks for a savepoint until the job has started (NotFound until then).
-Result<std::string> savepoint_when_running(Environment& env, const std::string& dir, bool stop) {
-  for (int i = 0; i < 500; ++i) {
-    Result<std::string> r = stop ? env.stop_with_savepoint(dir) : env.trigger_savepoint(dir);
-    if (r || r.status().code() != StatusCode::kNotFound) return r;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return Status::failed("the job never started");
 }
 
 TEST(Savepoint, TakenOnRequestWithoutCheckpointDir) {

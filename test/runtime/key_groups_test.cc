@@ -4,11 +4,15 @@
 
 #include <set>
 #include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "sluice/detail/exchange.h"
+#include "sluice/fixed_string.h"
 
 namespace sluice::detail {
 namespace {
@@ -85,6 +89,46 @@ TEST(KeyGroupsTest, HashRoutingIsStableAndSpreads) {
     used.insert(first);
   }
   EXPECT_EQ(used.size(), 4u);  // 1000 keys reach every subtask
+}
+
+// The hash that picks a key's group is part of every checkpoint and of what processes sharing a
+// job agree on: these values must never change (a change would scatter restored keyed state over
+// the wrong subtasks). A new key type adds a line; an existing line never changes.
+TEST(KeyGroupsTest, KeyHashesAreFixedValues) {
+  EXPECT_EQ(hash_key(uint64_t{0}), 0x0ull);
+  EXPECT_EQ(hash_key(int64_t{-1}), 0xb4d055fcf2cbbd7bull);
+  EXPECT_EQ(hash_key(int32_t{1000}), 0xc1936642eba4ead7ull);
+  EXPECT_EQ(hash_key(uint16_t{1000}), 0xc1936642eba4ead7ull);  // the value, not the width
+  EXPECT_EQ(hash_key(2.5), 0xf53d8805b0b9e2b1ull);
+  EXPECT_EQ(hash_key(2.5f), 0xf53d8805b0b9e2b1ull);
+  EXPECT_EQ(hash_key(-0.0), hash_key(0.0));
+  EXPECT_EQ(hash_key(std::string("")), 0xe220a8397b1dcdafull);
+  EXPECT_EQ(hash_key(std::string("auction")), 0x9005dbcf003d69d2ull);
+  EXPECT_EQ(hash_key(std::string_view("auction")), 0x9005dbcf003d69d2ull);
+  FixedString<16> fixed;
+  fixed.assign("auction");
+  EXPECT_EQ(hash_key(fixed), 0x9005dbcf003d69d2ull);
+  EXPECT_EQ(hash_key(std::string("a key longer than eight bytes")), 0x48d39127240694aaull);
+  EXPECT_EQ(hash_key(std::pair<int64_t, std::string>(7, "x")), 0xc3ab30c9055ec1deull);
+  EXPECT_EQ(hash_key(std::tuple<int, double, std::string>(1, 0.5, "y")), 0x3da5a8bfda03971cull);
+}
+
+struct Station {
+  int64_t id;
+  std::string region;
+};
+uint64_t sluice_hash(const Station& s) { return mix64(hash_key(s.id) * 31 + hash_key(s.region)); }
+struct NoHash {
+  int x;
+};
+
+// A user key type hashes through its own sluice_hash, found by argument-dependent lookup; a type
+// without one has no hash (key_by and partition_by refuse it at compile time).
+TEST(KeyGroupsTest, AUserKeyTypeHashesThroughItsSluiceHash) {
+  static_assert(kHashableKey<Station>);
+  static_assert(!kHashableKey<NoHash>);
+  static_assert(kHashableKey<std::pair<Station, int>>);
+  EXPECT_EQ(hash_key(Station{4, "north"}), mix64(hash_key(int64_t{4}) * 31 + hash_key("north")));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,9 @@ struct EdgeSpec {
 
 struct NodeSpec {
   std::string name;
+  // The id checkpoints file this operator's state under (Stream::uid); unset: derived from the
+  // name (runtime/operator_ids.h).
+  std::optional<std::string> uid;
   int parallelism = 1;
   bool is_source = false;
   bool chain_with_upstream = true;
