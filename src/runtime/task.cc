@@ -13,6 +13,7 @@ constexpr int kEnvelopesPerSlice = 32;
 }  // namespace
 
 void ChainLink::emit(detail::BatchBase& batch) {
+  batch.hashes.clear();  // the key hashes were for the operator the channel delivered to
   if (from_ != nullptr) {
     count_output(*from_, batch, *task_);
     count_input(*next_->metrics(), batch, *task_);

@@ -199,7 +199,9 @@ class Task {
 };
 
 // Links one operator to the next one in its chain: a direct call, no copy. With metrics, counts
-// the batch as the output of `from` and the input of `next` (metered_output.h).
+// the batch as the output of `from` and the input of `next` (metered_output.h). A batch passed on
+// loses its key hashes (BatchBase::hashes): the rows may have changed, and the next operator's
+// key is another.
 class ChainLink final : public detail::Output {
  public:
   ChainLink(detail::Operator* next, int port) : next_(next), port_(port) {}

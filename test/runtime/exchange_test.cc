@@ -18,6 +18,7 @@ struct Sent {
   enum Kind { kData, kWatermark, kIdle, kBarrier, kEnd } kind;
   std::vector<int> rows;
   int64_t value = 0;
+  std::vector<uint64_t> hashes = {};  // the key hashes the batch carried
 };
 
 // A ChannelSet that records what it is given, never blocks, and recycles nothing.
@@ -29,7 +30,8 @@ class RecordingChannelSet final : public ChannelSet {
   void push(int c, BatchBase* batch) override {
     std::unique_ptr<BatchBase> owned(batch);
     const auto& rows = batch_cast<int>(*batch).rows;
-    log_->push_back(Sent{c, Sent::kData, std::vector<int>(rows.begin(), rows.end())});
+    log_->push_back(Sent{c, Sent::kData, std::vector<int>(rows.begin(), rows.end()), 0,
+                         std::vector<uint64_t>(batch->hashes.begin(), batch->hashes.end())});
   }
   void push_watermark(Timestamp w) override {
     for (int c = 0; c < channels_; ++c) log_->push_back(Sent{c, Sent::kWatermark, {}, w});
@@ -51,9 +53,11 @@ class RecordingChannelSet final : public ChannelSet {
   std::vector<Sent>* log_;
 };
 
+// Routes by row mod channels, with the row itself as its key's hash.
 struct ModRouter {
   int channels;
-  int operator()(const int& row) const { return row % channels; }
+  uint64_t hash(const int& row) const { return static_cast<uint64_t>(row); }
+  int channel_of(uint64_t hash) const { return static_cast<int>(hash % channels); }
 };
 
 template <typename Router = NoRouter>
@@ -212,6 +216,31 @@ TEST(ExchangeTest, FanoutFeedsEveryExchangeAndReportsTheEarliestDeadline) {
   EXPECT_EQ(log_b[0].rows, (std::vector<int>{1, 2}));
   EXPECT_EQ(log_a[1].kind, Sent::kWatermark);
   EXPECT_EQ(fan.flush_deadline(), INT64_MAX);
+}
+
+// A hash exchange hands each row's key hash on with it, aligned with the rows, so the keyed
+// operator it feeds does not hash again; other partitionings send none.
+TEST(ExchangeTest, HashExchangeSendsEachRowsKeyHash) {
+  std::vector<Sent> log;
+  auto ex = make_exchange(&log, 2, Partitioning::kHash, 3, 1000, ModRouter{2});
+  emit_rows(*ex, {0, 1, 2, 3, 4, 5, 6, 7});
+  ex->flush();
+  size_t rows = 0;
+  for (const Sent& s : log) {
+    ASSERT_EQ(s.hashes.size(), s.rows.size());
+    for (size_t i = 0; i < s.rows.size(); ++i) {
+      EXPECT_EQ(s.hashes[i], static_cast<uint64_t>(s.rows[i]));
+      EXPECT_EQ(s.rows[i] % 2, s.channel);
+    }
+    rows += s.rows.size();
+  }
+  EXPECT_EQ(rows, 8u);
+
+  std::vector<Sent> forward;
+  auto fx = make_exchange(&forward, 1, Partitioning::kForward, 3, 1000);
+  emit_rows(*fx, {0, 1, 2, 3});
+  fx->flush();
+  for (const Sent& s : forward) EXPECT_TRUE(s.hashes.empty());
 }
 
 }  // namespace

@@ -165,6 +165,31 @@ TEST_P(ResultsTest, KeyedReduceFromParallelSources) {
   EXPECT_EQ(count, expected_count);
 }
 
+// Rows routed by one key reach a task whose chained keyed operator groups them by another: the
+// key hashes the first exchange sent are not that operator's, and it must not use them.
+TEST_P(ResultsTest, AChainedKeyedOperatorHashesItsOwnKey) {
+  Environment env(options());
+  std::vector<std::pair<uint64_t, int64_t>> out;
+  env.generate(kRows, event_of)
+      .partition_by([](const Event& e) { return e.key; })
+      .map([](const Event& e) {
+        return Event{e.key % 7, e.value};
+      })
+      .parallelism(1)
+      .key_by([](const Event& e) { return e.key; })
+      .aggregate(
+          int64_t{0}, [](int64_t& n, const Event&) { ++n; },
+          [](uint64_t key, int64_t n) { return std::pair(key, n); })
+      .parallelism(1)
+      .sink(sinks::collect(&out));
+  run(env);
+  std::map<uint64_t, int64_t> last;
+  for (const auto& [key, n] : out) last[key] = std::max(last[key], n);
+  std::map<uint64_t, int64_t> expected;
+  for (uint64_t i = 0; i < kRows; ++i) ++expected[event_of(i).key % 7];
+  EXPECT_EQ(last, expected);
+}
+
 TEST_P(ResultsTest, RebalanceKeepsEveryRow) {
   Environment env(options());
   std::vector<uint64_t> out;

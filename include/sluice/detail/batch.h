@@ -55,6 +55,13 @@ class BatchBase {
   // runtime stamps it and measures end-to-end latency with it (operator_metrics.h). 0: unknown.
   int64_t ingest_us = 0;
   uint32_t row_bytes;  // in-memory size of one row (sizeof), for byte counters
+
+  // The key hash of every row (hash_key of the key, which picked its key group), written by the
+  // hash exchange that routed the rows, so the keyed operator its channel delivers to does not
+  // hash them again. Only that operator sees them: a batch passed on along a chain has none
+  // (runtime/task.h, ChainLink). Invariant: hashes.empty() || hashes.size() == size().
+  RowVector<uint64_t> hashes;
+  bool has_hashes() const { return !hashes.empty(); }
 };
 
 // Rows, and their event times once a stream has them (after assign_timestamps).
@@ -68,6 +75,7 @@ class Batch final : public BatchBase {
   void clear() override {
     rows.clear();
     times.clear();
+    hashes.clear();
   }
   bool has_times() const { return !times.empty(); }
 

@@ -4,7 +4,9 @@
 // is full or when the flush delay has passed. Partitioners decide the channel: forward (the one
 // channel), rebalance (whole batches round-robin), broadcast (every channel) and hash (key group
 // of the row's key). Before a watermark, idleness status, barrier or end-of-stream, every partial
-// batch is pushed, so control events never overtake the rows before them.
+// batch is pushed, so control events never overtake the rows before them. A hash exchange hands
+// each row's key hash on with it (BatchBase::hashes): the keyed operator it feeds does not hash
+// the row again.
 //
 // Thread-safety: owned and driven by one task.
 #pragma once
@@ -109,6 +111,7 @@ class ExchangeOutput final : public Output {
       BatchBase* recycled = channels_->acquire(c);
       Batch<T>* b = recycled != nullptr ? static_cast<Batch<T>*>(recycled) : new Batch<T>();
       b->rows.reserve(batch_size_);
+      if (partitioning_ == Partitioning::kHash) b->hashes.reserve(batch_size_);
       b->ingest_us = ingest_us_;  // the oldest input the batch will hold rows of
       pending_[c] = b;
     }
@@ -121,10 +124,12 @@ class ExchangeOutput final : public Output {
     try {
       const size_t n = in.rows.size();
       for (size_t i = 0; i < n; ++i) {
-        const int c = router_(in.rows[i]);
+        const uint64_t hash = router_.hash(in.rows[i]);
+        const int c = router_.channel_of(hash);
         Batch<T>* b = pending(c);
         b->rows.push_back(in.rows[i]);
         if constexpr (kTimes) b->times.push_back(in.times[i]);
+        b->hashes.push_back(hash);
         if (b->rows.size() >= batch_size_) push(c);
       }
     } catch (const OperatorError&) {
@@ -198,13 +203,25 @@ struct HashRouter {
     }
     subtask_of = std::move(table);
   }
+  // The hash of a row's key, which the exchange hands on with the row (BatchBase::hashes).
+  template <typename T>
+  uint64_t hash(const T& row) const {
+    return hash_key(key_fn(row));
+  }
+  int channel_of(uint64_t hash) const { return (*subtask_of)[key_group_of(hash, max_parallelism)]; }
   template <typename T>
   int operator()(const T& row) const {
-    return (*subtask_of)[key_group_of(hash_key(key_fn(row)), max_parallelism)];
+    return channel_of(hash(row));
   }
 };
 
+// The router of exchanges that do not partition by key (never asked for a channel).
 struct NoRouter {
+  template <typename T>
+  uint64_t hash(const T&) const {
+    return 0;
+  }
+  int channel_of(uint64_t) const { return 0; }
   template <typename T>
   int operator()(const T&) const {
     return 0;

@@ -105,21 +105,21 @@ class LookupJoinOperator final : public Operator {
   Table& table() { return table_; }
 
  private:
-  // Each key is hashed once; the table slot of event i + kPrefetchDistance is fetched while
-  // event i is joined, so the cache misses of a batch overlap.
+  // Each key is hashed once (by the exchange that routed the events, or here); the table slot of
+  // event i + kPrefetchDistance is fetched while event i is joined, so the cache misses of a
+  // batch overlap.
   void join(const Batch<E>& b) {
     const bool has_times = b.has_times();
     const size_t n = b.rows.size();
-    hashes_.resize(n);
-    for (size_t i = 0; i < n; ++i) hashes_[i] = hash_key(key_e_(b.rows[i]));
+    const uint64_t* hashes = key_hashes(b, key_e_, hashes_);
     for (size_t i = 0; i < n; ++i) {
       if (i + kPrefetchDistance < n) {
         const Key ahead = key_e_(b.rows[i + kPrefetchDistance]);
-        table_.prefetch(Prehashed<Key>{&ahead, hashes_[i + kPrefetchDistance]});
+        table_.prefetch(Prehashed<Key>{&ahead, hashes[i + kPrefetchDistance]});
       }
       const E& e = b.rows[i];
       const Key key = key_e_(e);
-      const std::optional<V>* row = table_.find(Prehashed<Key>{&key, hashes_[i]});
+      const std::optional<V>* row = table_.find(Prehashed<Key>{&key, hashes[i]});
       if (row == nullptr) {
         if (options_.unmatched == Unmatched::kDrop) {
           ++unmatched_;

@@ -62,6 +62,19 @@ namespace detail {
 // misses of a batch overlap instead of queueing one behind the other.
 inline constexpr size_t kPrefetchDistance = 8;
 
+// The key hash of every row of `batch`: the ones its hash exchange handed on (BatchBase::hashes),
+// or, when the batch has none (a chained keyed operator, parallelism 1), computed now into
+// `scratch`. The hash is hash_key(key_fn(row)), the one that picked the row's key group.
+template <typename T, typename KeyFn>
+const uint64_t* key_hashes(const Batch<T>& batch, const KeyFn& key_fn,
+                           std::vector<uint64_t>& scratch) {
+  const size_t n = batch.rows.size();
+  if (batch.hashes.size() == n) return batch.hashes.data();
+  scratch.resize(n);
+  for (size_t i = 0; i < n; ++i) scratch[i] = hash_key(key_fn(batch.rows[i]));
+  return scratch.data();
+}
+
 // Moves the event times of `from` to `to` (the receiver of an emitted batch may take them).
 template <typename A, typename B>
 inline void take_times(Batch<A>& from, Batch<B>& to) {
@@ -181,12 +194,17 @@ class KeyedReduceOperator final : public Operator {
  public:
   KeyedReduceOperator(KeyFn key_fn, F fn) : key_fn_(std::move(key_fn)), fn_(std::move(fn)) {}
   void process(int, BatchBase& batch) override {
-    auto& rows = batch_cast<T>(batch).rows;
+    auto& b = batch_cast<T>(batch);
+    auto& rows = b.rows;
     const size_t n = rows.size();
+    const uint64_t* hashes = key_hashes(b, key_fn_, hashes_);
     for (size_t i = 0; i < n; ++i) {
-      if (i + kPrefetchDistance < n) state_.prefetch(key_fn_(rows[i + kPrefetchDistance]));
+      if (i + kPrefetchDistance < n) {
+        state_.prefetch(Prehashed<Key>{nullptr, hashes[i + kPrefetchDistance]});
+      }
       T& row = rows[i];
-      auto [it, inserted] = state_.try_emplace(key_fn_(static_cast<const T&>(row)), row);
+      const Key& key = key_fn_(static_cast<const T&>(row));
+      auto [it, inserted] = state_.try_emplace(Prehashed<Key>{&key, hashes[i]}, row);
       if (!inserted) {
         it->second = fn_(static_cast<const T&>(it->second), static_cast<const T&>(row));
       }
@@ -210,7 +228,8 @@ class KeyedReduceOperator final : public Operator {
  private:
   KeyFn key_fn_;
   F fn_;
-  CowMap<Key, T> state_;  // checkpointed (copy-on-write cut)
+  CowMap<Key, T> state_;          // checkpointed (copy-on-write cut)
+  std::vector<uint64_t> hashes_;  // per row of the current batch, when it came without
 };
 
 // Running aggregate per key: `add(acc, row)` folds a row into the key's accumulator and
@@ -229,11 +248,15 @@ class KeyedAggregateOperator final : public Operator {
     auto& in_batch = batch_cast<T>(batch);
     auto& in = in_batch.rows;
     const size_t n = in.size();
+    const uint64_t* hashes = key_hashes(in_batch, key_fn_, hashes_);
     out_batch_.rows.resize(n);
     Out* out = out_batch_.rows.data();
     for (size_t i = 0; i < n; ++i) {
-      if (i + kPrefetchDistance < n) state_.prefetch(key_fn_(in[i + kPrefetchDistance]));
-      auto [it, inserted] = state_.try_emplace(key_fn_(in[i]), init_);
+      if (i + kPrefetchDistance < n) {
+        state_.prefetch(Prehashed<Key>{nullptr, hashes[i + kPrefetchDistance]});
+      }
+      const Key& key = key_fn_(in[i]);
+      auto [it, inserted] = state_.try_emplace(Prehashed<Key>{&key, hashes[i]}, init_);
       add_(it->second, in[i]);
       out[i] = result_(static_cast<const Key&>(it->first), static_cast<const Acc&>(it->second));
     }
@@ -259,7 +282,8 @@ class KeyedAggregateOperator final : public Operator {
   Acc init_;
   AddFn add_;
   ResultFn result_;
-  CowMap<Key, Acc> state_;  // checkpointed (copy-on-write cut)
+  CowMap<Key, Acc> state_;        // checkpointed (copy-on-write cut)
+  std::vector<uint64_t> hashes_;  // per row of the current batch, when it came without
   Batch<Out> out_batch_;
 };
 

@@ -3,8 +3,9 @@
 // fire into result rows. The state classes hold all windowing logic and know nothing of Batch<T>
 // or the runtime, so the SQL layer drives the same code from its own operator over chunks.
 //
-// Per batch: one pass hashes every key (the hash that also picks the key group), a second adds
-// the rows, prefetching the table slot of row i + kPrefetchDistance. Watermarks, firing and
+// Per batch: the rows' key hashes come from the hash exchange (or one pass hashes every key when
+// the operator is chained, at parallelism 1), and one pass adds the rows, prefetching the table
+// slot of row i + kPrefetchDistance. Watermarks, firing and
 // early firing run between batches. Results are emitted before the watermark that caused them,
 // with event time window end - 1. Too-late rows go to side output 1 when attached (copied with
 // their event time), otherwise they are counted as dropped.
@@ -223,17 +224,16 @@ class WindowOperator final : public Operator {
   template <bool kRowTimes>
   void add_rows(Batch<T>& b, Timestamp constant_time) {
     const size_t n = b.rows.size();
-    hashes_.resize(n);
-    for (size_t i = 0; i < n; ++i) hashes_[i] = hash_key(key_fn_(b.rows[i]));
+    const uint64_t* hashes = key_hashes(b, key_fn_, hashes_);
     auto emit = emitter();
     for (size_t i = 0; i < n; ++i) {
       if (i + kPrefetchDistance < n) {
-        state_.prefetch(Prehashed<Key>{nullptr, hashes_[i + kPrefetchDistance]}, 0);
+        state_.prefetch(Prehashed<Key>{nullptr, hashes[i + kPrefetchDistance]}, 0);
       }
       const T& row = b.rows[i];
       const Timestamp t = kRowTimes ? b.times[i] : constant_time;
       const auto& key = key_fn_(row);
-      Added<Acc> added = state_.add(Prehashed<Key>{&key, hashes_[i]}, t, row, emit);
+      Added<Acc> added = state_.add(Prehashed<Key>{&key, hashes[i]}, t, row, emit);
       if (added.acc == nullptr) [[unlikely]] {
         late(row, t);
         continue;
@@ -309,7 +309,7 @@ class WindowOperator final : public Operator {
   Output* late_out_ = nullptr;
   Timestamp last_early_ = kMinTimestamp;
   Timestamp next_early_ = kMinTimestamp;
-  std::vector<uint64_t> hashes_;  // per row of the current batch
+  std::vector<uint64_t> hashes_;  // per row of the current batch, when it came without
   Batch<Out> out_batch_;
   Batch<T> late_batch_;
 };
