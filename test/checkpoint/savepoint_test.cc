@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "checkpoint/checkpoint_storage.h"
+#include "checkpoint/local_directory_store.h"
 #include "checkpoint/test_dir.h"
 #include "sluice/connectors/nexmark_source.h"
 #include "sluice/sluice.h"
@@ -23,6 +24,12 @@ namespace sluice {
 namespace {
 
 namespace fs = std::filesystem;
+
+// The savepoint in directory `path`.
+Result<checkpoint::LoadedCheckpoint> load_savepoint(const std::string& path) {
+  return checkpoint::CheckpointStorage(std::make_unique<checkpoint::LocalDirectoryStore>(""))
+      .load_location(path);
+}
 
 struct Reading {
   uint64_t sensor;
@@ -123,8 +130,7 @@ TEST(Savepoint, TakenOnRequestWithoutCheckpointDir) {
   job.join();
   ASSERT_TRUE(path) << path.status().to_string();
   EXPECT_EQ(fs::path(*path).parent_path(), fs::path(tmp.path() + "/savepoints"));
-  Result<checkpoint::LoadedCheckpoint> loaded =
-      checkpoint::CheckpointStorage::load_directory(*path);
+  Result<checkpoint::LoadedCheckpoint> loaded = load_savepoint(*path);
   ASSERT_TRUE(loaded) << loaded.status().to_string();
   EXPECT_GE(loaded->id, 1u);
   EXPECT_FALSE(loaded->nodes.empty());
@@ -149,8 +155,7 @@ TEST(Savepoint, SelfContainedAndNeverRetainedAway) {
   EXPECT_GT(env.stats().checkpoints_completed, 3u);
   // Nothing of it lives in the checkpoint directory: it loads with that directory gone.
   fs::remove_all(tmp.path() + "/checkpoints");
-  Result<checkpoint::LoadedCheckpoint> loaded =
-      checkpoint::CheckpointStorage::load_directory(*path);
+  Result<checkpoint::LoadedCheckpoint> loaded = load_savepoint(*path);
   ASSERT_TRUE(loaded) << loaded.status().to_string();
 }
 
