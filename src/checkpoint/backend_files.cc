@@ -7,12 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
-
-#include "sluice/detail/key_groups.h"
 
 namespace sluice::checkpoint {
 namespace {
@@ -38,29 +34,6 @@ bool same_file(const std::string& a, const std::string& b) {
 }
 
 }  // namespace
-
-Result<uint64_t> checksum_of_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::not_found("cannot read " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return detail::hash_bytes(s.view());
-}
-
-BackendFileStore::BackendFileStore(const std::string& previous_dir) : previous_dir_(previous_dir) {
-  if (previous_dir_.empty()) return;
-  std::ifstream manifest(previous_dir_ + "/MANIFEST");
-  for (std::string line; std::getline(manifest, line);) {
-    std::istringstream in(line);
-    std::string word, name, sum;
-    int node = 0, index = 0;
-    char kind = 0;
-    uint64_t raw = 0, stored = 0;
-    if (!(in >> word) || word != "file") continue;
-    if (!(in >> name >> node >> kind >> index >> raw >> stored >> sum) || kind != 'f') continue;
-    previous_[name] = StoredFile{stored, std::strtoull(sum.c_str(), nullptr, 16)};
-  }
-}
 
 Result<StoredFile> BackendFileStore::store(const std::string& source, const std::string& name,
                                            const std::string& target) {

@@ -1,6 +1,6 @@
-// Backend files in checkpoints: the files a state backend keeps of its own (RocksDB's SST,
-// MANIFEST, CURRENT and OPTIONS files) are stored as they are, uncompressed, under
-// "n<node>-f/<name>" in the checkpoint's directory.
+// Backend files in local checkpoint directories (part of LocalDirectoryStore): the files a state
+// backend keeps of its own (RocksDB's SST, MANIFEST, CURRENT and OPTIONS files) are stored as
+// they are, uncompressed, under "n<node>-f/<name>" in the checkpoint's directory.
 //
 // Incremental: an SST file is immutable, so one that the previous complete checkpoint already
 // holds is hard-linked from there instead of copied, and its checksum is taken from that
@@ -18,22 +18,18 @@
 #include <cstdint>
 #include <map>
 #include <string>
-#include <string_view>
 
+#include "checkpoint/checkpoint_store.h"
 #include "sluice/status.h"
 
 namespace sluice::checkpoint {
 
-struct StoredFile {
-  uint64_t size = 0;
-  uint64_t checksum = 0;
-};
-
 class BackendFileStore {
  public:
-  // `previous_dir`: the newest complete checkpoint before this one ("" for none); its manifest
-  // names the files that may be reused.
-  explicit BackendFileStore(const std::string& previous_dir);
+  // `previous_dir`: the directory of the newest complete checkpoint before this one ("" for
+  // none); `previous`: the backend files its manifest names, which may be reused.
+  BackendFileStore(std::string previous_dir, std::map<std::string, StoredFile> previous)
+      : previous_dir_(std::move(previous_dir)), previous_(std::move(previous)) {}
 
   // Stores `source` as `target` (a path in the new checkpoint's directory, parents created).
   // `name` is its name in the manifest.
@@ -51,8 +47,5 @@ class BackendFileStore {
   int copied_ = 0;
   uint64_t bytes_copied_ = 0;
 };
-
-// The checksum of a stored backend file; for a loader verifying it.
-Result<uint64_t> checksum_of_file(const std::string& path);
 
 }  // namespace sluice::checkpoint

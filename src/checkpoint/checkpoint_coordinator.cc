@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -14,28 +13,19 @@ int64_t monotonic_us() {
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
-
-// `<target>/savepoint-<id>`, or with a suffix when a savepoint of another run has that name.
-std::string savepoint_dir(const std::string& target, uint64_t id) {
-  const std::string base = fmt::format("{}/savepoint-{}", target, id);
-  std::error_code ec;
-  std::string dir = base;
-  for (int n = 2; std::filesystem::exists(dir, ec); ++n) dir = fmt::format("{}-{}", base, n);
-  return dir;
-}
 }  // namespace
 
 CheckpointCoordinator::CheckpointCoordinator(CheckpointConfig config, int max_parallelism,
                                              std::vector<NodeLayout> nodes, int tasks,
-                                             uint64_t first_id)
-    : config_(std::move(config)),
+                                             uint64_t first_id,
+                                             std::unique_ptr<CheckpointStore> store)
+    : CheckpointControl(first_id),
+      config_(std::move(config)),
       max_parallelism_(max_parallelism),
       nodes_(std::move(nodes)),
       tasks_(tasks),
-      storage_(config_.dir),
+      storage_(std::move(store)),
       next_id_(first_id) {
-  trigger_.store(first_id - 1);
-  completed_.store(first_id - 1);
   writer_ = std::thread([this] { writer_loop(); });
 }
 
@@ -69,7 +59,7 @@ std::optional<std::string> CheckpointCoordinator::stopped_with() const {
 
 void CheckpointCoordinator::answer(Pending& p, Result<std::string> result) {
   if (p.savepoint == nullptr) return;
-  if (!result && stop_.load() == p.id) stop_.store(0, std::memory_order_release);
+  if (!result && stop_id() == p.id) publish_stop(0);
   p.savepoint->done.set_value(std::move(result));
   p.savepoint.reset();
 }
@@ -78,7 +68,7 @@ bool CheckpointCoordinator::trigger_savepoint(int64_t now_us) {
   while (!requests_.empty()) {
     std::shared_ptr<SavepointRequest> request = std::move(requests_.front());
     requests_.pop_front();
-    if (stopped_ || stop_.load() != 0) {
+    if (stopped_ || stop_id() != 0) {
       request->done.set_value(Status::failed(stopped_ ? "no savepoint: the job has finished"
                                                       : "no savepoint: the job is stopping"));
       continue;
@@ -89,8 +79,8 @@ bool CheckpointCoordinator::trigger_savepoint(int64_t now_us) {
     pending_.savepoint = std::move(request);
     aligning_ = true;
     // Before the trigger: a source that sees the trigger must see that it stops there.
-    if (pending_.savepoint->stop) stop_.store(pending_.id, std::memory_order_release);
-    trigger_.store(pending_.id, std::memory_order_release);
+    if (pending_.savepoint->stop) publish_stop(pending_.id);
+    publish_trigger(pending_.id);
     return true;
   }
   return false;
@@ -104,7 +94,7 @@ bool CheckpointCoordinator::tick(int64_t now_us) {
   }
   if (aligning_ || to_write_.size() > 1) return false;
   if (!requests_.empty()) return trigger_savepoint(now_us);
-  if (stopped_ || stop_.load() != 0 || config_.interval_us <= 0) return false;
+  if (stopped_ || stop_id() != 0 || config_.interval_us <= 0) return false;
   if (writing_ || !to_write_.empty()) return false;  // the previous one is still being written
   if (now_us - last_trigger_us_ < config_.interval_us) return false;
   last_trigger_us_ = now_us;
@@ -112,7 +102,7 @@ bool CheckpointCoordinator::tick(int64_t now_us) {
   pending_.id = next_id_++;
   pending_.started_us = now_us;
   aligning_ = true;
-  trigger_.store(pending_.id, std::memory_order_release);
+  publish_trigger(pending_.id);
   return true;
 }
 
@@ -147,15 +137,16 @@ void CheckpointCoordinator::decline(uint64_t id, const std::string& reason) {
 }
 
 void CheckpointCoordinator::write(Pending p) {
-  const std::string dir =
-      p.savepoint ? savepoint_dir(p.savepoint->target_dir, p.id) : storage_.path_of(p.id);
-  Result<uint64_t> bytes = storage_.write_to(dir, p.id, max_parallelism_, nodes_, p.states);
+  Result<WrittenCheckpoint> written =
+      p.savepoint ? storage_.write_savepoint(p.savepoint->target_dir, p.id, max_parallelism_,
+                                             nodes_, p.states)
+                  : storage_.write(p.id, max_parallelism_, nodes_, p.states);
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!bytes) {
+  if (!written) {
     ++figures_.failed;
     figures_.last_failure =
         fmt::format("{} {} not written: {}", p.savepoint ? "savepoint" : "checkpoint", p.id,
-                    bytes.status().message());
+                    written.status().message());
     std::fprintf(stderr, "sluice: %s\n", figures_.last_failure.c_str());
     answer(p, Status::failed(figures_.last_failure));
     return;
@@ -167,14 +158,14 @@ void CheckpointCoordinator::write(Pending p) {
     figures_.last_duration_us = monotonic_us() - p.started_us;
     figures_.last_alignment_us = p.alignment_us;
     figures_.last_sync_us = p.sync_us;
-    figures_.last_bytes = *bytes;
+    figures_.last_bytes = written->bytes;
   }
   const bool periodic = p.acks > 0;
   completed_log_.push_back(
-      {p.id, monotonic_us() - p.started_us, periodic ? p.alignment_us : 0, *bytes});
-  completed_.store(p.id, std::memory_order_release);
-  if (p.savepoint != nullptr && p.savepoint->stop) stopped_with_ = dir;
-  answer(p, dir);
+      {p.id, monotonic_us() - p.started_us, periodic ? p.alignment_us : 0, written->bytes});
+  publish_completed(p.id);
+  if (p.savepoint != nullptr && p.savepoint->stop) stopped_with_ = written->location;
+  answer(p, written->location);
 }
 
 void CheckpointCoordinator::writer_loop() {

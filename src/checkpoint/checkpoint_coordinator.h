@@ -1,5 +1,7 @@
 // CheckpointCoordinator: triggers checkpoints, collects the subtasks' acknowledgements, and
-// completes a checkpoint in the background once every task has acknowledged it.
+// completes a checkpoint in the background once every task has acknowledged it. It is the
+// checkpoint layer's runtime::CheckpointControl (runtime/checkpoint_control.h): the runtime sees
+// it only through that interface, and gets it from JobCheckpointing (job_checkpointing.h).
 //
 // Protocol (asynchronous barrier snapshotting): the job runner calls tick() from its control
 // loop; every `interval` it raises trigger_id(), which source tasks read between polls and answer
@@ -28,12 +30,14 @@
 // stopped_with() names it, for the runner to end the job. A stopping savepoint that fails lowers
 // stop_id() again and the sources go on.
 //
+// Checkpoints and savepoints are written through CheckpointStorage into a CheckpointStore
+// (checkpoint_store.h): where they go is the store's business, not the coordinator's.
+//
 // Thread-safety: tick()/figures() on the control thread, acknowledge()/decline() and the ids
 // from task threads, request_savepoint() from any thread; everything shared is under mutex_ or
-// atomic.
+// atomic (the ids, published through the base class).
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -46,6 +50,7 @@
 #include <vector>
 
 #include "checkpoint/checkpoint_storage.h"
+#include "runtime/checkpoint_control.h"
 
 namespace sluice::checkpoint {
 
@@ -63,71 +68,46 @@ struct CheckpointConfig {
   int64_t timeout_us = 60'000'000;
 };
 
-// The figures a metrics layer publishes; one consistent copy from figures().
-struct CheckpointFigures {
-  uint64_t completed = 0;
-  uint64_t failed = 0;  // declined, timed out, or not written
-  uint64_t last_id = 0;
-  // Of the last periodic checkpoint:
-  int64_t last_duration_us = 0;   // trigger to manifest in place
-  int64_t last_alignment_us = 0;  // the longest alignment of any task
-  int64_t last_sync_us = 0;       // the longest synchronous part of any task
-  int64_t max_pause_us = 0;       // alignment + synchronous part, the worst of the run
-  int64_t max_sync_us = 0;        // the synchronous part alone, the worst of the run
-  uint64_t last_bytes = 0;        // stored, compressed, manifest included
-  std::string last_failure;
-};
+using runtime::CheckpointFigures;
+using runtime::CompletedCheckpoint;
 
-// One completed checkpoint, as the metrics layer hears of it.
-struct CompletedCheckpoint {
-  uint64_t id = 0;
-  int64_t duration_us = 0;   // trigger to manifest in place (the final one: its write)
-  int64_t alignment_us = 0;  // the longest alignment of any task
-  uint64_t bytes = 0;        // stored, compressed, manifest included
-};
-
-class CheckpointCoordinator {
+class CheckpointCoordinator final : public runtime::CheckpointControl {
  public:
+  // Checkpoints (and savepoints) are written to `store`; `config.dir` empty: savepoints only.
   CheckpointCoordinator(CheckpointConfig config, int max_parallelism, std::vector<NodeLayout> nodes,
-                        int tasks, uint64_t first_id);
-  ~CheckpointCoordinator();
-  CheckpointCoordinator(const CheckpointCoordinator&) = delete;
-  CheckpointCoordinator& operator=(const CheckpointCoordinator&) = delete;
+                        int tasks, uint64_t first_id, std::unique_ptr<CheckpointStore> store);
+  ~CheckpointCoordinator() override;
 
   CheckpointStorage& storage() { return storage_; }
 
   // Control thread: triggers a checkpoint when the interval has passed and none is aligning or
   // being written (a savepoint waits only for the alignment);
   // abandons one that has timed out. Whether a new checkpoint was triggered.
-  bool tick(int64_t now_us);
+  bool tick(int64_t now_us) override;
 
   // Any thread: a savepoint into `target_dir` at the next opportunity; the future gets its
   // directory once it is complete, or why it failed. With `stop`, the job stops after it.
-  std::future<Result<std::string>> request_savepoint(std::string target_dir, bool stop);
+  std::future<Result<std::string>> request_savepoint(std::string target_dir, bool stop) override;
   // The directory of the completed stopping savepoint; nullopt until there is one.
-  std::optional<std::string> stopped_with() const;
+  std::optional<std::string> stopped_with() const override;
 
-  // Task threads.
-  uint64_t trigger_id() const { return trigger_.load(std::memory_order_acquire); }
-  // The checkpoint at whose barrier sources stop; 0: none.
-  uint64_t stop_id() const { return stop_.load(std::memory_order_acquire); }
-  uint64_t completed_id() const { return completed_.load(std::memory_order_acquire); }
+  // Task threads (the ids are read through the base class).
   void acknowledge(uint64_t id, std::vector<SubtaskState> states, int64_t alignment_us,
-                   int64_t sync_us);
-  void decline(uint64_t id, const std::string& reason);
+                   int64_t sync_us) override;
+  void decline(uint64_t id, const std::string& reason) override;
 
   // After every task finished: stops triggers, waits for the writer and reserves the id of the
   // final checkpoint, which write_final() then writes synchronously (the end of the input, the
   // sinks' last transactions).
-  uint64_t final_id();
-  Result<uint64_t> write_final(uint64_t id, std::vector<SubtaskState> states);
+  uint64_t final_id() override;
+  Result<uint64_t> write_final(uint64_t id, std::vector<SubtaskState> states) override;
   // Waits until the background writer is idle.
   void drain();
 
-  CheckpointFigures figures() const;
+  CheckpointFigures figures() const override;
   // The checkpoints completed since the last call, oldest first: each is reported once, also
   // when two complete between two reports. Control thread.
-  std::vector<CompletedCheckpoint> take_completed();
+  std::vector<CompletedCheckpoint> take_completed() override;
 
  private:
   struct Pending {
@@ -152,9 +132,6 @@ class CheckpointCoordinator {
   std::vector<NodeLayout> nodes_;
   int tasks_;
   CheckpointStorage storage_;
-  std::atomic<uint64_t> trigger_{0};
-  std::atomic<uint64_t> completed_{0};
-  std::atomic<uint64_t> stop_{0};
 
   mutable std::mutex mutex_;
   std::condition_variable cv_;

@@ -1,21 +1,14 @@
 #include "checkpoint/checkpoint_storage.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zstd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
 
-#include "checkpoint/backend_files.h"
 #include "sluice/detail/key_groups.h"
 
 namespace sluice::checkpoint {
@@ -23,30 +16,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kManifest = "MANIFEST";
 constexpr int kZstdLevel = 1;  // fast: state is written every interval
 
 uint64_t checksum(std::string_view bytes) { return detail::hash_bytes(bytes); }
-
-Status io_error(const std::string& what, const std::string& path) {
-  return Status::failed(fmt::format("{} {}: {}", what, path, std::strerror(errno)));
-}
-
-Status fsync_path(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) return io_error("cannot open", path);
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  return rc == 0 ? Status::ok() : io_error("cannot fsync", path);
-}
-
-Result<std::string> read_whole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::not_found("cannot read " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string compress(std::string_view raw) {
   std::string out(ZSTD_compressBound(raw.size()), '\0');
@@ -64,54 +36,47 @@ Result<std::vector<char>> decompress(std::string_view stored, uint64_t raw_size)
   return out;
 }
 
-std::string dir_name(uint64_t id) { return fmt::format("chk-{:020}", id); }
+// The backend files a manifest names: name -> size and checksum.
+std::map<std::string, StoredFile> backend_files_of(const std::string& manifest) {
+  std::map<std::string, StoredFile> files;
+  std::istringstream lines(manifest);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream in(line);
+    std::string word, name, sum;
+    int node = 0, index = 0;
+    char kind = 0;
+    uint64_t raw = 0, stored = 0;
+    if (!(in >> word) || word != "file") continue;
+    if (!(in >> name >> node >> kind >> index >> raw >> stored >> sum) || kind != 'f') continue;
+    files[name] = StoredFile{stored, std::strtoull(sum.c_str(), nullptr, 16)};
+  }
+  return files;
+}
 
 }  // namespace
 
-std::string CheckpointStorage::path_of(uint64_t id) const { return dir_ + "/" + dir_name(id); }
-
-Status CheckpointStorage::prepare() const {
-  std::error_code ec;
-  fs::create_directories(dir_, ec);
-  if (ec) {
-    return Status::invalid_argument(fmt::format(
-        "job option 'checkpoint.dir': cannot create directory '{}': {}", dir_, ec.message()));
-  }
-  return Status::ok();
+Result<WrittenCheckpoint> CheckpointStorage::write(uint64_t id, int max_parallelism,
+                                                   const std::vector<NodeLayout>& nodes,
+                                                   std::vector<SubtaskState>& states) {
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointWriter> writer,
+                          store_->begin(id, earlier_files(id)));
+  return write_to(*writer, id, max_parallelism, nodes, states);
 }
 
-Status CheckpointStorage::write_file(const std::string& path, std::string_view data) const {
-  if (fault_) SLUICE_RETURN_IF_ERROR(fault_(path));
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return io_error("cannot create", path);
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      Status s = io_error("cannot write", path);
-      ::close(fd);
-      return s;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    Status s = io_error("cannot fsync", path);
-    ::close(fd);
-    return s;
-  }
-  return ::close(fd) == 0 ? Status::ok() : io_error("cannot close", path);
+Result<WrittenCheckpoint> CheckpointStorage::write_savepoint(const std::string& target, uint64_t id,
+                                                             int max_parallelism,
+                                                             const std::vector<NodeLayout>& nodes,
+                                                             std::vector<SubtaskState>& states) {
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointWriter> writer,
+                          store_->begin_savepoint(target, id, earlier_files(id)));
+  return write_to(*writer, id, max_parallelism, nodes, states);
 }
 
-Result<uint64_t> CheckpointStorage::write_to(const std::string& dir, uint64_t id,
-                                             int max_parallelism,
-                                             const std::vector<NodeLayout>& nodes,
-                                             std::vector<SubtaskState>& states) {
-  std::error_code ec;
-  fs::remove_all(dir, ec);
-  if (!fs::create_directories(dir, ec) || ec) {
-    return Status::failed(fmt::format("cannot create {}: {}", dir, ec.message()));
-  }
+// On failure `writer` is dropped uncommitted, which removes what it wrote.
+Result<WrittenCheckpoint> CheckpointStorage::write_to(CheckpointWriter& writer, uint64_t id,
+                                                      int max_parallelism,
+                                                      const std::vector<NodeLayout>& nodes,
+                                                      std::vector<SubtaskState>& states) {
   std::string manifest = fmt::format("sluice-checkpoint {}\nid {}\nmax_parallelism {}\n",
                                      kFormatVersion, id, max_parallelism);
   for (const NodeLayout& n : nodes) {
@@ -119,11 +84,10 @@ Result<uint64_t> CheckpointStorage::write_to(const std::string& dir, uint64_t id
     manifest += fmt::format("uid {} {}\n", n.node, n.uid.empty() ? n.name : n.uid);
   }
   uint64_t stored_bytes = 0;
-  BackendFileStore backend_files(previous_complete(id));
   auto store = [&](const std::string& name, int node, char kind, int index,
                    std::string_view raw) -> Status {
     const std::string stored = compress(raw);
-    SLUICE_RETURN_IF_ERROR(write_file(dir + "/" + name, stored));
+    SLUICE_RETURN_IF_ERROR(writer.write_file(name, stored));
     stored_bytes += stored.size();
     manifest += fmt::format("file {} {} {} {} {} {} {:016x}\n", name, node, kind, index, raw.size(),
                             stored.size(), checksum(stored));
@@ -152,9 +116,7 @@ Result<uint64_t> CheckpointStorage::write_to(const std::string& dir, uint64_t id
     for (const detail::BackendFile& f : snap.files) {
       if (!status.is_ok()) break;
       const std::string name = fmt::format("n{}-f/{}", st.node, f.name);
-      if (fault_) status = fault_(dir + "/" + name);
-      Result<StoredFile> file = status.is_ok() ? backend_files.store(f.path, name, dir + "/" + name)
-                                               : Result<StoredFile>(status);
+      Result<StoredFile> file = writer.store_backend_file(f.path, name);
       if (!file) {
         status = file.status();
         break;
@@ -165,60 +127,26 @@ Result<uint64_t> CheckpointStorage::write_to(const std::string& dir, uint64_t id
   }
   if (status.is_ok()) {
     manifest += fmt::format("checksum {:016x}\n", checksum(manifest));
-    const std::string tmp = dir + "/" + kManifest + ".tmp";
-    status = write_file(tmp, manifest);
-    if (status.is_ok() && std::rename(tmp.c_str(), (dir + "/" + kManifest).c_str()) != 0) {
-      status = io_error("cannot rename", tmp);
-    }
-    if (status.is_ok()) status = fsync_path(dir);
-    if (status.is_ok()) status = fsync_path(fs::path(dir).parent_path().string());
+    status = writer.commit(manifest);
   }
-  if (!status.is_ok()) {
-    fs::remove_all(dir, ec);
-    return status;
-  }
-  last_write_ = {backend_files.files_reused(), backend_files.files_copied(),
-                 backend_files.bytes_copied()};
-  return stored_bytes + backend_files.bytes_copied() + manifest.size();
+  if (!status.is_ok()) return status;
+  last_write_ = writer.backend_files();
+  return WrittenCheckpoint{writer.location(),
+                           stored_bytes + last_write_.bytes_copied + manifest.size()};
 }
 
-std::vector<uint64_t> CheckpointStorage::complete_ids() const {
-  std::vector<uint64_t> ids;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("chk-", 0) != 0) continue;
-    if (!fs::exists(entry.path() / kManifest, ec)) continue;
-    ids.push_back(std::strtoull(name.c_str() + 4, nullptr, 10));
-  }
-  std::sort(ids.begin(), ids.end());
-  return ids;
-}
-
-void CheckpointStorage::retain(size_t keep) const {
-  const std::vector<uint64_t> ids = complete_ids();
-  if (ids.empty()) return;
-  const uint64_t oldest_kept = ids.size() > keep ? ids[ids.size() - keep] : ids.front();
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("chk-", 0) != 0) continue;
-    const uint64_t id = std::strtoull(name.c_str() + 4, nullptr, 10);
-    const bool complete = fs::exists(entry.path() / kManifest, ec);
-    if (id < oldest_kept || (!complete && id < ids.back())) fs::remove_all(entry.path(), ec);
-  }
-}
-
-Result<LoadedCheckpoint> CheckpointStorage::load_directory(const std::string& dir) {
-  return load_at(dir, 0);
+Result<LoadedCheckpoint> CheckpointStorage::load_location(const std::string& location) const {
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointReader> reader,
+                          store_->open_location(location));
+  return load_at(*reader, 0);
 }
 
 // `id` 0: the one the manifest names.
-Result<LoadedCheckpoint> CheckpointStorage::load_at(const std::string& dir, uint64_t id) {
+Result<LoadedCheckpoint> CheckpointStorage::load_at(CheckpointReader& reader, uint64_t id) {
   LoadedCheckpoint cp;
   cp.id = id;
-  cp.dir = dir;
-  Result<std::string> text = read_whole(cp.dir + "/" + kManifest);
+  cp.dir = reader.location();
+  Result<std::string> text = reader.read_manifest();
   if (!text) return text.status();
   const size_t sum_at = text->rfind("checksum ");
   if (sum_at == std::string::npos ||
@@ -240,7 +168,7 @@ Result<LoadedCheckpoint> CheckpointStorage::load_at(const std::string& dir, uint
         return Status::invalid_argument(fmt::format("format version {} (this build reads {} to {})",
                                                     version, kOldestFormatVersion, kFormatVersion));
       }
-      cp.format_version = version;
+      cp.has_operator_ids = version >= 2;
       header = true;
     } else if (word == "id" && id == 0) {
       in >> cp.id;
@@ -284,8 +212,10 @@ Result<LoadedCheckpoint> CheckpointStorage::load_at(const std::string& dir, uint
       in >> name >> node >> kind >> index >> raw >> stored >> sum_text;
       auto it = cp.nodes.find(node);
       if (it == cp.nodes.end()) return Status::invalid_argument("file of an unknown node");
-      if (kind == 'f') {  // stored as the backend wrote it; the backend reads it in place
-        const std::string path = cp.dir + "/" + name;
+      if (kind == 'f') {  // stored as the backend wrote it; the backend opens it locally
+        Result<std::string> local = reader.local_path(name);
+        if (!local) return local.status();
+        const std::string& path = *local;
         std::error_code ec;
         Result<uint64_t> sum = checksum_of_file(path);
         if (!sum) return sum.status();
@@ -295,7 +225,7 @@ Result<LoadedCheckpoint> CheckpointStorage::load_at(const std::string& dir, uint
         it->second.files.push_back(path);
         continue;
       }
-      Result<std::string> bytes = read_whole(cp.dir + "/" + name);
+      Result<std::string> bytes = reader.read_file(name);
       if (!bytes) return bytes.status();
       if (bytes->size() != stored || fmt::format("{:016x}", checksum(*bytes)) != sum_text) {
         return Status::invalid_argument("file " + name + " does not match its checksum");
@@ -315,21 +245,32 @@ Result<LoadedCheckpoint> CheckpointStorage::load_at(const std::string& dir, uint
   return cp;
 }
 
-std::string CheckpointStorage::previous_complete(uint64_t id) const {
+EarlierFiles CheckpointStorage::earlier_files(uint64_t id) const {
   const std::vector<uint64_t> ids = complete_ids();
   auto it = std::lower_bound(ids.begin(), ids.end(), id);
-  return it == ids.begin() ? std::string() : path_of(*std::prev(it));
+  if (it == ids.begin()) return {};
+  EarlierFiles earlier;
+  earlier.id = *std::prev(it);
+  Result<std::unique_ptr<CheckpointReader>> reader = store_->open(earlier.id);
+  Result<std::string> manifest =
+      reader ? (*reader)->read_manifest() : Result<std::string>(reader.status());
+  if (manifest) earlier.files = backend_files_of(*manifest);
+  return earlier;
 }
 
 std::optional<LoadedCheckpoint> CheckpointStorage::load_latest(
     std::vector<std::string>* warnings) const {
   std::vector<uint64_t> ids = complete_ids();
   for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
-    Result<LoadedCheckpoint> cp = load_at(path_of(*it), *it);
+    Result<std::unique_ptr<CheckpointReader>> reader = store_->open(*it);
+    Result<LoadedCheckpoint> cp =
+        reader ? load_at(**reader, *it) : Result<LoadedCheckpoint>(reader.status());
     if (cp) return std::move(*cp);
     if (warnings != nullptr) {
-      warnings->push_back(fmt::format("checkpoint {} is corrupt or partial ({}); skipped",
-                                      path_of(*it), cp.status().message()));
+      const std::string where =
+          reader ? (*reader)->location() : fmt::format("{} in {}", *it, store_->location());
+      warnings->push_back(fmt::format("checkpoint {} is corrupt or partial ({}); skipped", where,
+                                      cp.status().message()));
     }
   }
   return std::nullopt;

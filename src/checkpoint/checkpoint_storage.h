@@ -1,24 +1,24 @@
-// CheckpointStorage: checkpoints as directories on the local filesystem (see docs/checkpoints.md
-// for the format).
+// CheckpointStorage: checkpoints in format version 1 (docs/checkpoints.md), kept in a
+// CheckpointStore (checkpoint_store.h: a local directory today).
 //
-// A checkpoint is written file by file (zstd-compressed, fsynced), then its MANIFEST is written
-// under a temporary name, fsynced and renamed into place, and the directory is fsynced: a
-// checkpoint without a MANIFEST never counts. Loading walks the checkpoints from the newest,
-// verifies the manifest's own checksum and every file's size and checksum, and skips a corrupt or
-// partial one for the previous complete one, with a warning naming it and the reason.
+// Writing compresses (zstd) each state file and hands it to the store, stores backend files
+// through it (reusing those the newest complete checkpoint before holds), then commits the
+// manifest: a checkpoint without a committed manifest never counts. Loading walks the
+// checkpoints from the newest, verifies the manifest's own checksum and every file's size and
+// checksum, and skips a corrupt or partial one for the previous complete one, with a warning
+// naming it and the reason. Nothing here assumes where or how the store keeps the bytes.
 //
-// Thread-safety: one writer thread; load() before the job starts. A write-failure hook lets tests
-// inject the errors of a full disk.
+// Thread-safety: one writer thread; loads before the job starts.
 #pragma once
 
 #include <cstdint>
-#include <functional>
-#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "sluice/detail/operator_snapshot.h"
+#include "checkpoint/checkpoint_store.h"
+#include "runtime/checkpoint_state.h"
 #include "sluice/status.h"
 
 namespace sluice::checkpoint {
@@ -28,93 +28,57 @@ namespace sluice::checkpoint {
 inline constexpr int kFormatVersion = 2;
 inline constexpr int kOldestFormatVersion = 1;
 
-// One operator (node of the logical graph) as the checkpoint records it.
-struct NodeLayout {
-  int node = 0;
-  std::string name;
-  int parallelism = 1;
-  // Stable id (runtime/operator_ids.h) that a restore matches operators by; empty: the name.
-  std::string uid;
-};
+// The runtime's words for what a checkpoint holds (runtime/checkpoint_state.h).
+using runtime::LoadedCheckpoint;
+using runtime::NodeLayout;
+using runtime::NodeState;
+using runtime::SubtaskState;
 
-// What one operator subtask contributed.
-struct SubtaskState {
-  int node = 0;
-  int subtask = 0;
-  detail::OperatorSnapshot snapshot;
-};
-
-// The state of one node in a loaded checkpoint.
-struct NodeState {
-  std::string name;
-  std::string uid;  // empty in format version 1
-  int parallelism = 1;
-  std::vector<std::vector<char>> operator_states;  // by subtask
-  std::map<int, std::vector<char>> key_groups;
-  std::vector<std::string> offsets;  // by subtask, readable
-  std::vector<std::string> files;    // backend files, paths in the checkpoint's directory
-};
-
-// What the last write() stored of backend files.
-struct BackendFileFigures {
-  int files_reused = 0;  // hard-linked from the previous checkpoint
-  int files_copied = 0;  // stored afresh (linked from the backend's staging, or copied)
-  uint64_t bytes_copied = 0;
-};
-
-struct LoadedCheckpoint {
-  int format_version = kFormatVersion;
-  uint64_t id = 0;
-  std::string dir;
-  int max_parallelism = 128;
-  std::map<int, NodeState> nodes;
+// A checkpoint or savepoint written: where, and the bytes stored (of backend files, those
+// stored afresh), manifest included.
+struct WrittenCheckpoint {
+  std::string location;
+  uint64_t bytes = 0;
 };
 
 class CheckpointStorage {
  public:
-  explicit CheckpointStorage(std::string dir) : dir_(std::move(dir)) {}
+  explicit CheckpointStorage(std::unique_ptr<CheckpointStore> store) : store_(std::move(store)) {}
 
-  const std::string& dir() const { return dir_; }
-  // Creates the directory (and its parents) when missing.
-  Status prepare() const;
-  // Writes checkpoint `id` and renames its manifest into place. Returns the bytes stored (of
-  // backend files, those stored afresh). On failure the partial directory is removed.
-  Result<uint64_t> write(uint64_t id, int max_parallelism, const std::vector<NodeLayout>& nodes,
-                         std::vector<SubtaskState>& states) {
-    return write_to(path_of(id), id, max_parallelism, nodes, states);
-  }
-  // The same into the directory `dir` (a savepoint: any directory, self-contained).
-  Result<uint64_t> write_to(const std::string& dir, uint64_t id, int max_parallelism,
-                            const std::vector<NodeLayout>& nodes,
-                            std::vector<SubtaskState>& states);
-  // The checkpoint or savepoint in directory `dir` (its id from its manifest); not OK, with the
+  CheckpointStore& store() { return *store_; }
+  // Makes the store usable (creates the directory).
+  Status prepare() { return store_->prepare(); }
+  // Writes checkpoint `id` and commits its manifest. On failure nothing of it is left.
+  Result<WrittenCheckpoint> write(uint64_t id, int max_parallelism,
+                                  const std::vector<NodeLayout>& nodes,
+                                  std::vector<SubtaskState>& states);
+  // The same as a savepoint under `target`: self-contained, never retained away.
+  Result<WrittenCheckpoint> write_savepoint(const std::string& target, uint64_t id,
+                                            int max_parallelism,
+                                            const std::vector<NodeLayout>& nodes,
+                                            std::vector<SubtaskState>& states);
+  // The checkpoint or savepoint at `location` (its id from its manifest); not OK, with the
   // reason, when it is missing, partial or corrupt.
-  static Result<LoadedCheckpoint> load_directory(const std::string& dir);
+  Result<LoadedCheckpoint> load_location(const std::string& location) const;
   // The newest complete, intact checkpoint; nullopt when there is none. Each skipped checkpoint
   // adds a line to `warnings`.
   std::optional<LoadedCheckpoint> load_latest(std::vector<std::string>* warnings) const;
-  // Keeps the newest `keep` complete checkpoints and deletes the rest, and any directory of an
-  // abandoned checkpoint older than the newest complete one.
-  void retain(size_t keep) const;
-  // Ids of the directories that hold a MANIFEST, ascending.
-  std::vector<uint64_t> complete_ids() const;
-  std::string path_of(uint64_t id) const;
+  // Keeps the newest `keep` complete checkpoints (CheckpointStore::retain).
+  void retain(size_t keep) { store_->retain(keep); }
+  // Ids of the complete checkpoints, ascending.
+  std::vector<uint64_t> complete_ids() const { return store_->complete_ids(); }
   BackendFileFigures last_write() const { return last_write_; }
 
-  // Tests: called before each file is written; a non-OK status fails that write like an I/O
-  // error would.
-  void set_fault_injector(std::function<Status(const std::string& path)> fn) {
-    fault_ = std::move(fn);
-  }
-
  private:
-  static Result<LoadedCheckpoint> load_at(const std::string& dir, uint64_t id);
-  Status write_file(const std::string& path, std::string_view data) const;
-  // The directory of the newest complete checkpoint older than `id`; "" when there is none.
-  std::string previous_complete(uint64_t id) const;
+  Result<WrittenCheckpoint> write_to(CheckpointWriter& writer, uint64_t id, int max_parallelism,
+                                     const std::vector<NodeLayout>& nodes,
+                                     std::vector<SubtaskState>& states);
+  static Result<LoadedCheckpoint> load_at(CheckpointReader& reader, uint64_t id);
+  // The backend files of the newest complete checkpoint older than `id`, which checkpoint `id`
+  // may reuse; none when there is none.
+  EarlierFiles earlier_files(uint64_t id) const;
 
-  std::string dir_;
-  std::function<Status(const std::string&)> fault_;
+  std::unique_ptr<CheckpointStore> store_;
   BackendFileFigures last_write_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "checkpoint/job_checkpointing.h"
 #include "observe/job_monitor.h"
 #include "runtime/job_runner.h"
 
@@ -23,7 +24,10 @@ Status Environment::execute(const std::string& job_name) {
     monitor->set_savepoint_handler(
         [this](const std::string& dir, bool stop) { return savepoint(dir, stop); });
   }
-  runtime::JobRunner runner(graph_, options_, monitor.get(), job_name);
+  // Checkpoints and savepoints: the checkpoint layer's coordinator and storage
+  // (checkpoint/job_checkpointing.h), which the runtime sees through its own interfaces.
+  checkpoint::JobCheckpointing checkpointing;
+  runtime::JobRunner runner(graph_, options_, monitor.get(), job_name, &checkpointing);
   {
     std::lock_guard<std::mutex> lock(running_mutex_);
     running_ = &runner;

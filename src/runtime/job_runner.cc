@@ -61,8 +61,8 @@ detail::Partitioning effective_partitioning(const detail::EdgeSpec& e, int p, in
 }  // namespace
 
 JobRunner::JobRunner(const detail::LogicalGraph& graph, const JobOptions& options,
-                     JobObserver* observer, std::string job_name)
-    : graph_(graph), options_(options), observer_(observer) {
+                     JobObserver* observer, std::string job_name, CheckpointService* checkpoints)
+    : graph_(graph), options_(options), observer_(observer), checkpoints_(checkpoints) {
   metrics_.job_name = std::move(job_name);
   if (options_.workers <= 0) {
     options_.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -318,6 +318,12 @@ Status JobRunner::run() {
     return Status::invalid_argument(
         "job option 'checkpoint.interval' needs 'checkpoint.dir': where should checkpoints go?");
   }
+  if (checkpoints_ == nullptr &&
+      (!options_.checkpoint_dir.empty() || !options_.savepoint_path.empty())) {
+    return Status::invalid_argument(
+        "job options 'checkpoint.dir' and 'savepoint.path' need checkpointing: run the job "
+        "with Environment::execute");
+  }
   SignalScope signals(options_.handle_signals);
   int64_t wait_us = options_.restart_backoff_us;
   for (int attempt = 0;; ++attempt) {
@@ -358,30 +364,28 @@ Status JobRunner::run_once(bool* restartable) {
   pool_.reset();
   {
     std::lock_guard<std::mutex> lock(control_mutex_);
-    coordinator_.reset();
+    control_.reset();
   }
   tasks_.clear();
   channels_.clear();
   metrics_.clear();
   SLUICE_RETURN_IF_ERROR(build());
-  uint64_t first_id = 1;
-  SLUICE_ASSIGN_OR_RETURN(std::optional<checkpoint::LoadedCheckpoint> restored,
-                          starting_point(&first_id));
-  std::vector<checkpoint::NodeLayout> nodes;
+  StartingPoint start;  // from the beginning, without checkpointing
+  if (checkpoints_ != nullptr) {
+    SLUICE_ASSIGN_OR_RETURN(start, checkpoints_->starting_point(options_, attempt_));
+  }
+  const std::optional<LoadedCheckpoint>& restored = start.checkpoint;
+  std::vector<NodeLayout> nodes;
   for (int n = 0; n < graph_.node_count(); ++n) {
     nodes.push_back({n, graph_.node(n).name, graph_.node(n).parallelism,
                      operator_ids_[static_cast<size_t>(n)]});
   }
-  checkpoint::CheckpointConfig config{options_.checkpoint_interval_us, options_.checkpoint_dir,
-                                      static_cast<size_t>(options_.checkpoint_retain),
-                                      options_.checkpoint_timeout_us};
-  {
+  if (checkpoints_ != nullptr) {
     std::lock_guard<std::mutex> lock(control_mutex_);
-    coordinator_ = std::make_unique<checkpoint::CheckpointCoordinator>(
-        config, options_.max_parallelism, std::move(nodes), static_cast<int>(tasks_.size()),
-        first_id);
+    control_ = checkpoints_->start(options_, std::move(nodes), static_cast<int>(tasks_.size()),
+                                   start.first_id);
   }
-  for (auto& t : tasks_) t->set_coordinator(coordinator_.get());
+  for (auto& t : tasks_) t->set_checkpoint_control(control_.get());
   if (observer_ == nullptr) return run_tasks(restored, restartable);
   metrics_.start_wall_ms = wall_clock_ms();
   observer_->job_started(metrics_);
@@ -391,45 +395,22 @@ Status JobRunner::run_once(bool* restartable) {
   return status;
 }
 
-Result<std::optional<checkpoint::LoadedCheckpoint>> JobRunner::starting_point(uint64_t* first_id) {
-  std::optional<checkpoint::LoadedCheckpoint> latest;
-  if (!options_.checkpoint_dir.empty()) {
-    checkpoint::CheckpointStorage storage(options_.checkpoint_dir);
-    SLUICE_RETURN_IF_ERROR(storage.prepare());
-    std::vector<std::string> warnings;
-    latest = storage.load_latest(&warnings);
-    for (const std::string& w : warnings) std::fprintf(stderr, "sluice: warning: %s\n", w.c_str());
-    // Ids go on from the newest complete one, so sinks never see an id twice.
-    const std::vector<uint64_t> ids = storage.complete_ids();
-    if (!ids.empty()) *first_id = ids.back() + 1;
-  }
-  if (options_.savepoint_path.empty() || (attempt_ > 0 && latest)) return latest;
-  Result<checkpoint::LoadedCheckpoint> savepoint =
-      checkpoint::CheckpointStorage::load_directory(options_.savepoint_path);
-  if (!savepoint) {
-    return Status::invalid_argument(
-        fmt::format("job option 'savepoint.path': '{}' is not a usable savepoint ({}); expected "
-                    "a directory a savepoint request returned",
-                    options_.savepoint_path, savepoint.status().message()));
-  }
-  *first_id = std::max(*first_id, savepoint->id + 1);
-  return std::optional<checkpoint::LoadedCheckpoint>(std::move(*savepoint));
-}
-
 Result<std::future<Result<std::string>>> JobRunner::request_savepoint(std::string target_dir,
                                                                       bool stop) {
   if (target_dir.empty()) {
     return Status::invalid_argument("a savepoint needs a target directory");
   }
+  if (checkpoints_ == nullptr) {
+    return Status::failed("this job runs without checkpointing: no savepoints");
+  }
   std::lock_guard<std::mutex> lock(control_mutex_);
-  if (coordinator_ == nullptr) {
+  if (control_ == nullptr) {
     return Status::not_found("the job is starting or restarting; ask again");
   }
-  return coordinator_->request_savepoint(std::move(target_dir), stop);
+  return control_->request_savepoint(std::move(target_dir), stop);
 }
 
-Status JobRunner::run_tasks(const std::optional<checkpoint::LoadedCheckpoint>& restored,
-                            bool* restartable) {
+Status JobRunner::run_tasks(const std::optional<LoadedCheckpoint>& restored, bool* restartable) {
   const int64_t start = monotonic_us();
   failure_kind_ = "operator";
   try {
@@ -450,28 +431,29 @@ Status JobRunner::run_tasks(const std::optional<checkpoint::LoadedCheckpoint>& r
   std::vector<Task*> order;
   for (auto& t : tasks_) order.push_back(t.get());
   pool_->start(order);
-  uint64_t completed = coordinator_->completed_id();
+  uint64_t completed = control_ != nullptr ? control_->completed_id() : 0;
   reported_ = {};
   std::optional<std::string> stopped_with;
   while (!pool_->all_finished() && !pool_->cancelled()) {
     pool_->wait_for(5);
     if (options_.handle_signals && g_signal.load() != 0) cancel_requested_ = true;
     if (cancel_requested_) pool_->cancel();
-    stopped_with = coordinator_->stopped_with();
+    if (control_ == nullptr) continue;
+    stopped_with = control_->stopped_with();
     if (stopped_with) {  // the sources emit nothing more; the sinks commit below
       pool_->cancel();
       break;
     }
     // A trigger or a completed checkpoint wakes every task: sources inject barriers, sinks commit.
-    bool wake = coordinator_->tick(monotonic_us());
-    if (coordinator_->completed_id() != completed) {
-      completed = coordinator_->completed_id();
+    bool wake = control_->tick(monotonic_us());
+    if (control_->completed_id() != completed) {
+      completed = control_->completed_id();
       wake = true;
     }
     if (wake) {
       for (auto& t : tasks_) t->notify();
     }
-    report_checkpoints(coordinator_->figures());
+    report_checkpoints(control_->figures());
   }
   pool_->join();
   stats_.seconds = static_cast<double>(monotonic_us() - start) / 1e6;
@@ -481,7 +463,7 @@ Status JobRunner::run_tasks(const std::optional<checkpoint::LoadedCheckpoint>& r
   }
   std::string failure = pool_->failure();
   failure_kind_ = pool_->failure_kind();
-  figures_ = coordinator_->figures();
+  if (control_ != nullptr) figures_ = control_->figures();
   if (!failure.empty()) {
     *restartable = true;
     return Status::failed(failure);
@@ -506,19 +488,19 @@ Status JobRunner::run_tasks(const std::optional<checkpoint::LoadedCheckpoint>& r
   return Status::ok();
 }
 
-Status JobRunner::restore(const checkpoint::LoadedCheckpoint& cp) {
+Status JobRunner::restore(const LoadedCheckpoint& cp) {
   if (cp.max_parallelism != options_.max_parallelism) {
     return Status::invalid_argument(fmt::format(
         "checkpoint {} was taken with max_parallelism {}; the job has {} (key groups are fixed "
         "for the life of a job)",
         cp.dir, cp.max_parallelism, options_.max_parallelism));
   }
-  SLUICE_ASSIGN_OR_RETURN(const std::vector<const checkpoint::NodeState*> matched,
+  SLUICE_ASSIGN_OR_RETURN(const std::vector<const NodeState*> matched,
                           match_operators(cp));
   for (auto& t : tasks_) {
     for (size_t i = 0; i < t->op_count(); ++i) {
       const int node = t->nodes()[i];
-      const checkpoint::NodeState* state = matched[static_cast<size_t>(node)];
+      const NodeState* state = matched[static_cast<size_t>(node)];
       if (state == nullptr) continue;  // an operator the checkpoint does not know: starts empty
       const detail::NodeSpec& spec = graph_.node(node);
       detail::OperatorRestore in;
@@ -547,7 +529,7 @@ Status JobRunner::restore(const checkpoint::LoadedCheckpoint& cp) {
 
 namespace {
 
-bool holds_state(const checkpoint::NodeState& n) {
+bool holds_state(const NodeState& n) {
   return !n.key_groups.empty() || !n.files.empty() ||
          std::any_of(n.operator_states.begin(), n.operator_states.end(),
                      [](const std::vector<char>& bytes) { return !bytes.empty(); });
@@ -555,10 +537,10 @@ bool holds_state(const checkpoint::NodeState& n) {
 
 }  // namespace
 
-Result<std::vector<const checkpoint::NodeState*>> JobRunner::match_operators(
-    const checkpoint::LoadedCheckpoint& cp) const {
-  std::vector<const checkpoint::NodeState*> matched(static_cast<size_t>(graph_.node_count()));
-  if (cp.format_version < 2) {  // no ids: the job must have the same operators in the same order
+Result<std::vector<const NodeState*>> JobRunner::match_operators(
+    const LoadedCheckpoint& cp) const {
+  std::vector<const NodeState*> matched(static_cast<size_t>(graph_.node_count()));
+  if (!cp.has_operator_ids) {  // format 1: the job must have the same operators in the same order
     for (const auto& [node, state] : cp.nodes) {
       if (node >= graph_.node_count()) continue;
       if (state.name != graph_.node(node).name) {
@@ -592,13 +574,13 @@ Result<std::vector<const checkpoint::NodeState*>> JobRunner::match_operators(
 // pending; once it is in place the sinks commit. A restart from it replays nothing.
 Status JobRunner::finish_checkpoints() {
   if (options_.checkpoint_dir.empty()) return Status::ok();  // savepoints only
-  const uint64_t id = coordinator_->final_id();
-  std::vector<checkpoint::SubtaskState> states;
+  const uint64_t id = control_->final_id();
+  std::vector<SubtaskState> states;
   for (auto& t : tasks_) {
     for (auto& s : t->snapshot_chain(id)) states.push_back(std::move(s));
   }
-  Result<uint64_t> written = coordinator_->write_final(id, std::move(states));
-  figures_ = coordinator_->figures();
+  Result<uint64_t> written = control_->write_final(id, std::move(states));
+  figures_ = control_->figures();
   report_checkpoints(figures_);
   if (!written) return written.status();
   for (auto& t : tasks_) t->notify_complete(id);
@@ -609,10 +591,10 @@ Status JobRunner::finish_checkpoints() {
 // failed (the figures carry the last failure; failures are rarely closer together than a
 // report). Two checkpoints may complete between two reports: the last periodic one and the
 // final one at the end, or after a slow write, one that completed right after it.
-void JobRunner::report_checkpoints(const checkpoint::CheckpointFigures& f) {
-  std::vector<checkpoint::CompletedCheckpoint> completed = coordinator_->take_completed();
+void JobRunner::report_checkpoints(const CheckpointFigures& f) {
+  std::vector<CompletedCheckpoint> completed = control_->take_completed();
   if (observer_ == nullptr) return;
-  for (const checkpoint::CompletedCheckpoint& c : completed) {
+  for (const CompletedCheckpoint& c : completed) {
     observer_->checkpoint_completed(c.id, c.duration_us, c.alignment_us, c.bytes);
   }
   if (f.failed != reported_.failed) {

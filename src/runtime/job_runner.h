@@ -6,7 +6,9 @@
 // upstream has no other consumer, and chaining was not disabled on it. A forward edge between
 // operators of different parallelism is executed as a rebalance.
 //
-// Checkpoints (with `checkpoint_dir` set): the runner resumes from the latest complete checkpoint
+// Checkpoints go through a CheckpointService (checkpoint_service.h) that the layer above hands
+// the runner; without one the job takes no checkpoints or savepoints, and options asking for them
+// are an error. With `checkpoint_dir` set the runner resumes from the latest complete checkpoint
 // there, runs a coordinator that triggers one every `checkpoint_interval_us`, and after a job
 // that finished writes a final checkpoint (the end of every input, the sinks' last transactions)
 // and lets the sinks commit. After an operator failure it restarts the job in-process from the
@@ -29,7 +31,7 @@
 #include <string>
 #include <vector>
 
-#include "checkpoint/checkpoint_coordinator.h"
+#include "runtime/checkpoint_service.h"
 #include "runtime/job_metrics.h"
 #include "runtime/job_observer.h"
 #include "sluice/detail/graph.h"
@@ -45,9 +47,11 @@ class WorkerPool;
 class JobRunner {
  public:
   // With an `observer`, the job collects metrics (job_metrics.h) and reports to it; without, the
-  // data path counts nothing.
+  // data path counts nothing. With `checkpoints` (borrowed, outliving the runner), the job
+  // checkpoints and takes savepoints.
   JobRunner(const detail::LogicalGraph& graph, const JobOptions& options,
-            JobObserver* observer = nullptr, std::string job_name = "job");
+            JobObserver* observer = nullptr, std::string job_name = "job",
+            CheckpointService* checkpoints = nullptr);
   ~JobRunner();
 
   Status run();
@@ -58,7 +62,7 @@ class JobRunner {
   Result<std::future<Result<std::string>>> request_savepoint(std::string target_dir, bool stop);
   const JobStats& stats() const { return stats_; }
   // Figures of the last run's checkpoints (zeros without checkpointing).
-  checkpoint::CheckpointFigures checkpoint_figures() const { return figures_; }
+  CheckpointFigures checkpoint_figures() const { return figures_; }
 
   // Whether `node` runs in the same task as its single upstream node.
   static bool chained(const detail::LogicalGraph& graph, int node);
@@ -67,18 +71,15 @@ class JobRunner {
   Status build();
   // One attempt; `restartable` tells whether a failure came from running operators.
   Status run_once(bool* restartable);
-  Status restore(const checkpoint::LoadedCheckpoint& cp);
+  Status restore(const LoadedCheckpoint& cp);
   // The checkpoint's state of each node, by node index (null: none): by stable id, or in a
-  // checkpoint of format 1 by node index. Not OK when state would be left unclaimed.
-  Result<std::vector<const checkpoint::NodeState*>> match_operators(
-      const checkpoint::LoadedCheckpoint& cp) const;
-  // The checkpoint or savepoint this attempt starts from, and the id its checkpoints start at.
-  Result<std::optional<checkpoint::LoadedCheckpoint>> starting_point(uint64_t* first_id);
+  // checkpoint without ids (format 1) by node index. Not OK when state would be left unclaimed.
+  Result<std::vector<const NodeState*>> match_operators(const LoadedCheckpoint& cp) const;
   Status finish_checkpoints();
-  void report_checkpoints(const checkpoint::CheckpointFigures& figures);
+  void report_checkpoints(const CheckpointFigures& figures);
   // Sleeps `us` unless the job is cancelled meanwhile; false when it was.
   bool backoff(int64_t us);
-  Status run_tasks(const std::optional<checkpoint::LoadedCheckpoint>& restored, bool* restartable);
+  Status run_tasks(const std::optional<LoadedCheckpoint>& restored, bool* restartable);
   // The shape of the job and the metrics of operators and tasks (with an observer).
   void describe(const std::vector<std::vector<int>>& chains, const std::vector<int>& chain_of);
 
@@ -86,17 +87,18 @@ class JobRunner {
   JobOptions options_;
   std::vector<std::string> operator_ids_;  // by node (operator_ids.h); set by build()
   JobObserver* observer_;
+  CheckpointService* checkpoints_;  // nullptr: no checkpoints, no savepoints
   JobMetrics metrics_;
   std::vector<std::unique_ptr<Channel>> channels_;
   std::vector<std::unique_ptr<Task>> tasks_;
   std::unique_ptr<WorkerPool> pool_;
   // Replaced on each attempt under control_mutex_, which request_savepoint() takes to reach it.
   std::mutex control_mutex_;
-  std::unique_ptr<checkpoint::CheckpointCoordinator> coordinator_;
+  std::unique_ptr<CheckpointControl> control_;
   int attempt_ = 0;
-  checkpoint::CheckpointFigures figures_;
-  checkpoint::CheckpointFigures reported_;  // the figures the observer last heard of
-  const char* failure_kind_ = "operator";   // of the last attempt's failure (a metric label)
+  CheckpointFigures figures_;
+  CheckpointFigures reported_;             // the figures the observer last heard of
+  const char* failure_kind_ = "operator";  // of the last attempt's failure (a metric label)
   std::atomic<bool> cancel_requested_{false};
   std::atomic<int64_t> batches_allocated_{0};
   JobStats stats_;

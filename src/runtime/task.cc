@@ -58,19 +58,19 @@ void Task::close() {
 
 void Task::notify() { worker_->wake(); }
 
-void Task::set_coordinator(checkpoint::CheckpointCoordinator* coordinator) {
-  coordinator_ = coordinator;
-  if (coordinator_ != nullptr) {
-    last_barrier_ = coordinator_->trigger_id();
-    notified_ = coordinator_->completed_id();
+void Task::set_checkpoint_control(CheckpointControl* control) {
+  control_ = control;
+  if (control_ != nullptr) {
+    last_barrier_ = control_->trigger_id();
+    notified_ = control_->completed_id();
   }
 }
 
-std::vector<checkpoint::SubtaskState> Task::snapshot_chain(uint64_t checkpoint_id) {
-  std::vector<checkpoint::SubtaskState> states;
+std::vector<SubtaskState> Task::snapshot_chain(uint64_t checkpoint_id) {
+  std::vector<SubtaskState> states;
   for (size_t i = 0; i < ops_.size(); ++i) {
     if (!ops_[i]->has_state()) continue;
-    checkpoint::SubtaskState& s = states.emplace_back();
+    SubtaskState& s = states.emplace_back();
     s.node = i < nodes_.size() ? nodes_[i] : 0;
     s.subtask = subtask_;
     detail::attribute_errors(ops_[i]->info(),
@@ -86,7 +86,7 @@ void Task::notify_complete(uint64_t checkpoint_id) {
 }
 
 void Task::notify_completed() {
-  const uint64_t done = coordinator_->completed_id();
+  const uint64_t done = control_->completed_id();
   if (done <= notified_) return;
   notified_ = done;
   notify_complete(done);
@@ -95,7 +95,7 @@ void Task::notify_completed() {
 void Task::checkpoint(uint64_t id, int64_t alignment_us) {
   last_barrier_ = id;
   const int64_t start = monotonic_us();
-  std::vector<checkpoint::SubtaskState> states;
+  std::vector<SubtaskState> states;
   std::string declined;
   try {
     states = snapshot_chain(id);
@@ -107,33 +107,32 @@ void Task::checkpoint(uint64_t id, int64_t alignment_us) {
     detail::Operator* head = ops_.front().get();
     detail::attribute_errors(head->info(), [&] { head->on_barrier(id); });
   }
-  if (coordinator_ == nullptr) return;
+  if (control_ == nullptr) return;
   if (declined.empty()) {
-    coordinator_->acknowledge(id, std::move(states), alignment_us, sync_us);
+    control_->acknowledge(id, std::move(states), alignment_us, sync_us);
   } else {
-    coordinator_->decline(id, declined);
+    control_->decline(id, declined);
   }
 }
 
 bool Task::checkpoint_ended() {
-  if (!ended_ || coordinator_ == nullptr) return false;
-  const uint64_t id = coordinator_->trigger_id();
+  if (!ended_ || control_ == nullptr) return false;
+  const uint64_t id = control_->trigger_id();
   if (id <= last_barrier_) return false;
   checkpoint(id, 0);
   return true;
 }
 
 bool Task::run_finished() {
-  if (coordinator_ == nullptr) return false;
+  if (control_ == nullptr) return false;
   const uint64_t notified = notified_;
   notify_completed();
   return checkpoint_ended() || notified_ != notified;
 }
 
 bool Task::has_checkpoint_work() const {
-  if (coordinator_ == nullptr) return false;
-  return coordinator_->completed_id() > notified_ ||
-         (ended_ && coordinator_->trigger_id() > last_barrier_);
+  if (control_ == nullptr) return false;
+  return control_->completed_id() > notified_ || (ended_ && control_->trigger_id() > last_barrier_);
 }
 
 void Task::on_barrier(Input& in, uint64_t id) {
@@ -170,11 +169,11 @@ Task::Slice Task::run_slice(int64_t now_us) {
   }
   bool progress = false;
   detail::Operator* head = ops_.front().get();
-  if (coordinator_ != nullptr) notify_completed();
+  if (control_ != nullptr) notify_completed();
   if (source_ != nullptr) {
     for (int i = 0; i < kSourceBatchesPerSlice; ++i) {
-      if (coordinator_ != nullptr && coordinator_->trigger_id() > last_barrier_) {
-        checkpoint(coordinator_->trigger_id(), 0);
+      if (control_ != nullptr && control_->trigger_id() > last_barrier_) {
+        checkpoint(control_->trigger_id(), 0);
         progress = true;
         if (exchanges_.blocked()) break;
       }
@@ -372,14 +371,14 @@ int64_t Task::next_timer_us() const {
 
 bool Task::has_work(int64_t now_us) {
   if (finished_) return false;
-  if (ended_ && coordinator_ != nullptr && coordinator_->trigger_id() > last_barrier_) return true;
+  if (ended_ && control_ != nullptr && control_->trigger_id() > last_barrier_) return true;
   if (exchanges_.blocked()) return false;
   if (ended_) return true;
   if (now_us >= exchanges_.flush_deadline()) return true;
   if (now_us >= next_timer_us()) return true;
-  if (coordinator_ != nullptr && coordinator_->completed_id() > notified_) return true;
+  if (control_ != nullptr && control_->completed_id() > notified_) return true;
   if (source_ != nullptr) {
-    if (coordinator_ != nullptr && coordinator_->trigger_id() > last_barrier_) return true;
+    if (control_ != nullptr && control_->trigger_id() > last_barrier_) return true;
     if (source_stopped()) return false;
     return !source_idle_ || now_us >= source_->next_poll_us();
   }

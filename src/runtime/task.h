@@ -8,11 +8,12 @@
 // exchange batches when the flush delay has passed, and runs the operators' processing-time timers
 // once they are due (their deadlines join the task's).
 //
-// Checkpoints (with a coordinator): a source task, between polls, answers a new trigger_id() by
+// Checkpoints (with a CheckpointControl, checkpoint_control.h: the runtime's view of the
+// checkpoint coordinator): a source task, between polls, answers a new trigger_id() by
 // snapshotting its chain and emitting the barrier. Any other task aligns: an input that delivered
 // barrier n is not read again until every open input has delivered n (or ended); then the chain
 // is snapshotted (the synchronous cut), the barrier goes on, the inputs are released, and the
-// snapshots go to the coordinator with the pause (alignment and synchronous part) measured.
+// snapshots go to the control with the pause (alignment and synchronous part) measured.
 // Between slices a task tells its operators of completed checkpoints (sinks commit). A source
 // task polls nothing after the barrier of a stopping savepoint (stop-with-savepoint).
 //
@@ -35,8 +36,8 @@
 #include <memory>
 #include <vector>
 
-#include "checkpoint/checkpoint_coordinator.h"
 #include "runtime/channel.h"
+#include "runtime/checkpoint_control.h"
 #include "runtime/job_metrics.h"
 #include "sluice/detail/operator.h"
 
@@ -102,15 +103,15 @@ class Task {
     nodes_ = std::move(nodes);
     subtask_ = subtask;
   }
-  // Checkpointing with `coordinator` (null: none). REQUIRES: before the task runs.
-  void set_coordinator(checkpoint::CheckpointCoordinator* coordinator);
+  // Checkpointing with `control` (null: none). REQUIRES: before the task runs.
+  void set_checkpoint_control(CheckpointControl* control);
   const std::vector<int>& nodes() const { return nodes_; }
   int subtask() const { return subtask_; }
   detail::Operator& op(size_t i) { return *ops_[i]; }
   size_t op_count() const { return ops_.size(); }
   // The synchronous cut of the chain: the snapshots of its stateful operators. Throws what an
   // operator throws (a checkpoint it declines). REQUIRES: the task's thread, or the task stopped.
-  std::vector<checkpoint::SubtaskState> snapshot_chain(uint64_t checkpoint_id);
+  std::vector<SubtaskState> snapshot_chain(uint64_t checkpoint_id);
   // Tells every operator that `checkpoint_id` is complete. Same REQUIRES.
   void notify_complete(uint64_t checkpoint_id);
   // Tells the operators of the newest completed checkpoint unless they know it. Same REQUIRES.
@@ -159,7 +160,7 @@ class Task {
   void checkpoint(uint64_t id, int64_t alignment_us);
   // A source task emits nothing after the barrier of a stopping savepoint.
   bool source_stopped() const {
-    const uint64_t stop = coordinator_ != nullptr ? coordinator_->stop_id() : 0;
+    const uint64_t stop = control_ != nullptr ? control_->stop_id() : 0;
     return stop != 0 && last_barrier_ >= stop;
   }
   // Runs the due processing-time timers of the chain's operators; whether any ran.
@@ -179,7 +180,7 @@ class Task {
   int open_inputs_ = 0;
   Timestamp watermark_ = kMinTimestamp;
   bool idle_ = false;  // every open input is idle, and the chain was told
-  checkpoint::CheckpointCoordinator* coordinator_ = nullptr;
+  CheckpointControl* control_ = nullptr;
   std::vector<int> nodes_;  // the logical node of each operator of the chain
   int subtask_ = 0;
   uint64_t aligning_ = 0;   // the checkpoint whose barrier is being aligned; 0: none

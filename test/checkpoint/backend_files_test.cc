@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "checkpoint/checkpoint_storage.h"
+#include "checkpoint/local_directory_store.h"
 #include "checkpoint/test_dir.h"
 
 namespace sluice::checkpoint {
@@ -56,11 +57,11 @@ class BackendFiles : public ::testing::Test {
     return path;
   }
   std::string stored(uint64_t id, const std::string& name) {
-    return storage_.path_of(id) + "/n0-f/s0/" + name;
+    return LocalDirectoryStore(dir_.path() + "/checkpoints").path_of(id) + "/n0-f/s0/" + name;
   }
 
   testing::TempDir dir_;
-  CheckpointStorage storage_{dir_.path() + "/checkpoints"};
+  CheckpointStorage storage_{std::make_unique<LocalDirectoryStore>(dir_.path() + "/checkpoints")};
   int n_ = 0;
 };
 

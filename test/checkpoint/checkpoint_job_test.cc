@@ -9,7 +9,7 @@
 #include <mutex>
 #include <span>
 
-#include "checkpoint/checkpoint_storage.h"
+#include "checkpoint/local_directory_store.h"
 #include "checkpoint/sums_job.h"
 #include "checkpoint/test_dir.h"
 #include "sluice/sluice.h"
@@ -56,7 +56,7 @@ TEST(CheckpointJob, CheckpointsCompleteWhileTheJobRuns) {
   EXPECT_EQ(sink.shared->max, expected_sums());
   EXPECT_GE(stats.checkpoints_completed, 3u);  // periodic ones and the final one
   EXPECT_EQ(stats.restored_from, 0u);
-  const auto ids = checkpoint::CheckpointStorage(dir.path()).complete_ids();
+  const auto ids = checkpoint::LocalDirectoryStore(dir.path()).complete_ids();
   EXPECT_LE(ids.size(), 3u);  // checkpoint.retain
   // The newest is the final one; ids also go to checkpoints abandoned when the input ended.
   EXPECT_EQ(ids.back(), stats.checkpoints_completed + stats.checkpoints_failed);

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "checkpoint/local_directory_store.h"
 #include "checkpoint/test_dir.h"
 
 namespace sluice::checkpoint {
@@ -30,13 +31,22 @@ std::vector<SubtaskState> sample_states(char fill) {
 const std::vector<NodeLayout> kNodes = {{0, "generator", 1, "generator"},
                                         {1, "window sum", 1, "window sum"}};
 
+// Checkpoints in local directories under `dir`.
+struct LocalStorage : CheckpointStorage {
+  explicit LocalStorage(const std::string& dir)
+      : CheckpointStorage(std::make_unique<LocalDirectoryStore>(dir)) {}
+  LocalDirectoryStore& local() { return static_cast<LocalDirectoryStore&>(store()); }
+  std::string path_of(uint64_t id) { return local().path_of(id); }
+};
+
 TEST(CheckpointStorage, WhatIsWrittenReadsBack) {
   testing::TempDir dir;
-  CheckpointStorage storage(dir.path());
+  LocalStorage storage(dir.path());
   auto states = sample_states('a');
-  Result<uint64_t> bytes = storage.write(7, 16, kNodes, states);
-  ASSERT_TRUE(bytes) << bytes.status().to_string();
-  EXPECT_GT(*bytes, 0u);
+  Result<WrittenCheckpoint> written = storage.write(7, 16, kNodes, states);
+  ASSERT_TRUE(written) << written.status().to_string();
+  EXPECT_GT(written->bytes, 0u);
+  EXPECT_EQ(written->location, storage.path_of(7));
   std::vector<std::string> warnings;
   auto cp = storage.load_latest(&warnings);
   ASSERT_TRUE(cp.has_value());
@@ -53,7 +63,7 @@ TEST(CheckpointStorage, WhatIsWrittenReadsBack) {
 
 TEST(CheckpointStorage, CorruptCheckpointIsSkippedForThePreviousOneWithAWarning) {
   testing::TempDir dir;
-  CheckpointStorage storage(dir.path());
+  LocalStorage storage(dir.path());
   auto first = sample_states('a');
   auto second = sample_states('b');
   ASSERT_TRUE(storage.write(1, 16, kNodes, first));
@@ -81,7 +91,7 @@ TEST(CheckpointStorage, CorruptCheckpointIsSkippedForThePreviousOneWithAWarning)
 
 TEST(CheckpointStorage, ADirectoryWithoutManifestNeverCounts) {
   testing::TempDir dir;
-  CheckpointStorage storage(dir.path());
+  LocalStorage storage(dir.path());
   auto states = sample_states('a');
   ASSERT_TRUE(storage.write(1, 16, kNodes, states));
   fs::create_directories(storage.path_of(2));  // a crash before the manifest was renamed
@@ -96,7 +106,7 @@ TEST(CheckpointStorage, ADirectoryWithoutManifestNeverCounts) {
 
 TEST(CheckpointStorage, RetainKeepsTheNewest) {
   testing::TempDir dir;
-  CheckpointStorage storage(dir.path());
+  LocalStorage storage(dir.path());
   for (uint64_t id = 1; id <= 5; ++id) {
     auto states = sample_states('a');
     ASSERT_TRUE(storage.write(id, 16, kNodes, states));
@@ -108,16 +118,16 @@ TEST(CheckpointStorage, RetainKeepsTheNewest) {
 
 TEST(CheckpointStorage, AWriteFailureLeavesNoCheckpointBehind) {
   testing::TempDir dir;
-  CheckpointStorage storage(dir.path());
+  LocalStorage storage(dir.path());
   auto states = sample_states('a');
   ASSERT_TRUE(storage.write(1, 16, kNodes, states));
   int files = 0;
-  storage.set_fault_injector([&](const std::string& path) {
+  storage.local().set_fault_injector([&](const std::string& path) {
     if (++files == 2) return Status::io_error("cannot write " + path + ": No space left on device");
     return Status::ok();
   });
   auto more = sample_states('b');
-  Result<uint64_t> failed = storage.write(2, 16, kNodes, more);
+  Result<WrittenCheckpoint> failed = storage.write(2, 16, kNodes, more);
   ASSERT_FALSE(failed);
   EXPECT_NE(failed.status().message().find("No space left"), std::string::npos);
   EXPECT_FALSE(fs::exists(storage.path_of(2)));
@@ -129,7 +139,7 @@ TEST(CheckpointStorage, AReadOnlyDirectoryFailsTheWrite) {
   if (::geteuid() == 0) GTEST_SKIP() << "root writes into read-only directories";
   testing::TempDir dir;
   fs::permissions(dir.path(), fs::perms::owner_read | fs::perms::owner_exec);
-  CheckpointStorage storage(dir.path());
+  LocalStorage storage(dir.path());
   auto states = sample_states('a');
   EXPECT_FALSE(storage.write(1, 16, kNodes, states));
   fs::permissions(dir.path(), fs::perms::owner_all);

@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "checkpoint/checkpoint_storage.h"
+#include "checkpoint/job_checkpointing.h"
+#include "checkpoint/local_directory_store.h"
 #include "checkpoint/test_dir.h"
 #include "runtime/job_runner.h"
 #include "sluice/sluice.h"
@@ -126,9 +128,10 @@ std::vector<uint64_t> positions(const checkpoint::LoadedCheckpoint& cp, const st
 // Every complete checkpoint under `dir`, oldest first.
 std::vector<checkpoint::LoadedCheckpoint> complete_checkpoints(const std::string& dir) {
   std::vector<checkpoint::LoadedCheckpoint> all;
-  checkpoint::CheckpointStorage storage(dir);
+  checkpoint::LocalDirectoryStore store(dir);
+  checkpoint::CheckpointStorage storage(std::make_unique<checkpoint::LocalDirectoryStore>(dir));
   for (uint64_t id : storage.complete_ids()) {
-    auto cp = checkpoint::CheckpointStorage::load_directory(storage.path_of(id));
+    auto cp = storage.load_location(store.path_of(id));
     if (cp) all.push_back(std::move(*cp));
   }
   return all;
@@ -189,7 +192,9 @@ TEST(EndedSource, CheckpointsGoOnAfterABoundedSourceEnded) {
       long_gen);
   shorts.union_with(longs).sink(sinks::json_part_files<Event>(out));
   CompletedIds reported;
-  runtime::JobRunner runner(env.graph(), env.options(), &reported, "a bounded source ends first");
+  checkpoint::JobCheckpointing checkpointing;
+  runtime::JobRunner runner(env.graph(), env.options(), &reported, "a bounded source ends first",
+                            &checkpointing);
   Status s = runner.run();
   ASSERT_TRUE(s) << s.to_string();
 
@@ -333,7 +338,8 @@ TEST(EndedSource, ASavepointAfterASubtaskEndedIsTaken) {
   run.join();
   ASSERT_TRUE(s) << s.to_string();
   ASSERT_TRUE(savepoint) << savepoint.status().to_string();
-  auto taken = checkpoint::CheckpointStorage::load_directory(*savepoint);
+  auto taken = checkpoint::CheckpointStorage(std::make_unique<checkpoint::LocalDirectoryStore>(""))
+                   .load_location(*savepoint);
   ASSERT_TRUE(taken) << taken.status().to_string();
   EXPECT_EQ(positions(*taken, "uneven")[0], 200u);
   expect_exactly_once(out, {200, 12'000});

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "checkpoint/checkpoint_storage.h"
+#include "checkpoint/local_directory_store.h"
 #include "checkpoint/sums_job.h"
 #include "checkpoint/test_dir.h"
 #include "sluice/sluice.h"
@@ -96,20 +97,20 @@ TEST(RocksDbCheckpointJob, StateIsCheckpointedAsIncrementalFilesAndRestoredInPro
   // Every retained checkpoint names the process function's state as RocksDB files of both
   // subtasks, never as key-group streams; an SST file is shared (hard-linked) between
   // checkpoints rather than copied again.
-  checkpoint::CheckpointStorage storage(dir.path() + "/checkpoints");
-  const std::vector<uint64_t> ids = storage.complete_ids();
+  checkpoint::LocalDirectoryStore store(dir.path() + "/checkpoints");
+  const std::vector<uint64_t> ids = store.complete_ids();
   ASSERT_GE(ids.size(), 2u);
   std::map<ino_t, int> sst_inodes;  // -> how many retained checkpoints hold it
   for (uint64_t id : ids) {
     int ssts = 0;
     std::set<std::string> subtasks;
-    for (const auto& [name, kind] : manifest_files(storage.path_of(id))) {
+    for (const auto& [name, kind] : manifest_files(store.path_of(id))) {
       EXPECT_NE(kind, 'g') << name;
       if (kind != 'f') continue;
       subtasks.insert(fs::path(name).parent_path().filename().string());
       if (fs::path(name).extension() != ".sst") continue;
       struct stat st {};
-      ASSERT_EQ(::stat((storage.path_of(id) + "/" + name).c_str(), &st), 0) << name;
+      ASSERT_EQ(::stat((store.path_of(id) + "/" + name).c_str(), &st), 0) << name;
       ++sst_inodes[st.st_ino];
       ++ssts;
     }
@@ -123,6 +124,8 @@ TEST(RocksDbCheckpointJob, StateIsCheckpointedAsIncrementalFilesAndRestoredInPro
   // loads, every file present and matching its checksum.
   EXPECT_GT(ids.front(), 1u);
   std::vector<std::string> warnings;
+  checkpoint::CheckpointStorage storage(
+      std::make_unique<checkpoint::LocalDirectoryStore>(dir.path() + "/checkpoints"));
   EXPECT_TRUE(storage.load_latest(&warnings).has_value());
   EXPECT_TRUE(warnings.empty()) << warnings.front();
   // The staging directories are gone with the job.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "checkpoint/checkpoint_storage.h"
+#include "checkpoint/local_directory_store.h"
 #include "checkpoint/readings_job.h"
 #include "checkpoint/test_dir.h"
 #include "sluice/connectors/nexmark_source.h"
@@ -31,6 +32,12 @@ using testing::Reading;
 using testing::reading_of;
 using testing::savepoint_when_running;
 using testing::Sum;
+
+// The savepoint in directory `path`.
+Result<checkpoint::LoadedCheckpoint> load_savepoint(const std::string& path) {
+  return checkpoint::CheckpointStorage(std::make_unique<checkpoint::LocalDirectoryStore>(""))
+      .load_location(path);
+}
 
 constexpr uint64_t kRows = kReadings;
 
@@ -76,8 +83,7 @@ TEST(Savepoint, TakenOnRequestWithoutCheckpointDir) {
   job.join();
   ASSERT_TRUE(path) << path.status().to_string();
   EXPECT_EQ(fs::path(*path).parent_path(), fs::path(tmp.path() + "/savepoints"));
-  Result<checkpoint::LoadedCheckpoint> loaded =
-      checkpoint::CheckpointStorage::load_directory(*path);
+  Result<checkpoint::LoadedCheckpoint> loaded = load_savepoint(*path);
   ASSERT_TRUE(loaded) << loaded.status().to_string();
   EXPECT_GE(loaded->id, 1u);
   EXPECT_FALSE(loaded->nodes.empty());
@@ -102,8 +108,7 @@ TEST(Savepoint, SelfContainedAndNeverRetainedAway) {
   EXPECT_GT(env.stats().checkpoints_completed, 3u);
   // Nothing of it lives in the checkpoint directory: it loads with that directory gone.
   fs::remove_all(tmp.path() + "/checkpoints");
-  Result<checkpoint::LoadedCheckpoint> loaded =
-      checkpoint::CheckpointStorage::load_directory(*path);
+  Result<checkpoint::LoadedCheckpoint> loaded = load_savepoint(*path);
   ASSERT_TRUE(loaded) << loaded.status().to_string();
 }
 

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "checkpoint/job_checkpointing.h"
 #include "checkpoint/test_dir.h"
 #include "observe/job_snapshot.h"
 #include "runtime/job_runner.h"
@@ -175,7 +176,8 @@ TEST(JobMetrics, PeriodicCheckpointsReachTheObserverAsTheyComplete) {
   std::atomic<uint64_t> count{0};
   build_checkpointed(env, &count, 1'000'000'000);  // runs until cancelled
   CheckpointCounter observer;
-  runtime::JobRunner runner(env.graph(), options, &observer, "checkpointed");
+  checkpoint::JobCheckpointing checkpointing;
+  runtime::JobRunner runner(env.graph(), options, &observer, "checkpointed", &checkpointing);
   observer.stop_after = 2;
   observer.runner = &runner;
   EXPECT_EQ(runner.run().code(), StatusCode::kCancelled);
@@ -192,7 +194,8 @@ TEST(JobMetrics, TheFinalCheckpointReachesTheObserver) {
   std::atomic<uint64_t> count{0};
   build_checkpointed(env, &count, 2'000);
   CheckpointCounter observer;
-  runtime::JobRunner runner(env.graph(), options, &observer, "checkpointed");
+  checkpoint::JobCheckpointing checkpointing;
+  runtime::JobRunner runner(env.graph(), options, &observer, "checkpointed", &checkpointing);
   ASSERT_TRUE(runner.run());
   EXPECT_EQ(count.load(), 2'000u);
   EXPECT_EQ(observer.completed, 1);
