@@ -112,6 +112,12 @@ class CheckpointCoordinator {
   // The checkpoint at whose barrier sources stop; 0: none.
   uint64_t stop_id() const { return stop_.load(std::memory_order_acquire); }
   uint64_t completed_id() const { return completed_.load(std::memory_order_acquire); }
+  // The checkpoints abandoned so far (declined, timed out, not written, or cut short by the end
+  // of the job), in the order they were abandoned: a count that only grows, and the ids from the
+  // `from`-th on. An abandoned id below a completed one is counted before completed_id() shows
+  // the completed one (the writer writes in id order; one checkpoint aligns at a time).
+  uint64_t abandoned_count() const { return abandoned_count_.load(std::memory_order_acquire); }
+  std::vector<uint64_t> abandoned_since(uint64_t from) const;
   void acknowledge(uint64_t id, std::vector<SubtaskState> states, int64_t alignment_us,
                    int64_t sync_us);
   void decline(uint64_t id, const std::string& reason);
@@ -145,6 +151,7 @@ class CheckpointCoordinator {
   void answer(Pending& p, Result<std::string> result);
   void writer_loop();
   void fail(uint64_t id, const std::string& reason);  // REQUIRES: mutex_ held
+  void abandon(uint64_t id);                          // REQUIRES: mutex_ held
   void write(Pending p);
 
   CheckpointConfig config_;
@@ -155,6 +162,7 @@ class CheckpointCoordinator {
   std::atomic<uint64_t> trigger_{0};
   std::atomic<uint64_t> completed_{0};
   std::atomic<uint64_t> stop_{0};
+  std::atomic<uint64_t> abandoned_count_{0};  // abandoned_.size()
 
   mutable std::mutex mutex_;
   std::condition_variable cv_;
@@ -168,6 +176,7 @@ class CheckpointCoordinator {
   std::deque<Pending> to_write_;                            // guarded by mutex_
   CheckpointFigures figures_;                               // guarded by mutex_
   std::vector<CompletedCheckpoint> completed_log_;          // guarded by mutex_
+  std::vector<uint64_t> abandoned_;                         // guarded by mutex_
   std::deque<std::shared_ptr<SavepointRequest>> requests_;  // guarded by mutex_
   std::optional<std::string> stopped_with_;                 // guarded by mutex_
   std::thread writer_;
