@@ -12,6 +12,7 @@
 
 #include "runtime/channel.h"
 #include "runtime/channel_set_impl.h"
+#include "runtime/committer.h"
 #include "runtime/metered_output.h"
 #include "runtime/task.h"
 #include "runtime/worker_pool.h"
@@ -351,6 +352,7 @@ bool JobRunner::backoff(int64_t us) {
 }
 
 Status JobRunner::run_once(bool* restartable) {
+  committer_.reset();  // first: its thread may report to the pool (whose workers have stopped)
   pool_.reset();
   {
     std::lock_guard<std::mutex> lock(control_mutex_);
@@ -377,6 +379,8 @@ Status JobRunner::run_once(bool* restartable) {
         first_id);
   }
   for (auto& t : tasks_) t->set_coordinator(coordinator_.get());
+  committer_ = std::make_unique<Committer>();
+  for (auto& t : tasks_) t->set_committer(committer_.get());
   if (observer_ == nullptr) return run_tasks(restored, restartable);
   metrics_.start_wall_ms = wall_clock_ms();
   observer_->job_started(metrics_);
@@ -442,10 +446,12 @@ Status JobRunner::run_tasks(const std::optional<checkpoint::LoadedCheckpoint>& r
     SLUICE_RETURN_IF_ERROR(restore(*restored));
   }
   pool_ = std::make_unique<WorkerPool>(options_.workers);
+  committer_->start([this](const std::string& message) { pool_->report_failure(message, "sink"); });
   std::vector<Task*> order;
   for (auto& t : tasks_) order.push_back(t.get());
   pool_->start(order);
   uint64_t completed = coordinator_->completed_id();
+  uint64_t abandoned = coordinator_->abandoned_count();
   reported_ = {};
   std::optional<std::string> stopped_with;
   while (!pool_->all_finished() && !pool_->cancelled()) {
@@ -461,6 +467,10 @@ Status JobRunner::run_tasks(const std::optional<checkpoint::LoadedCheckpoint>& r
     bool wake = coordinator_->tick(monotonic_us());
     if (coordinator_->completed_id() != completed) {
       completed = coordinator_->completed_id();
+      wake = true;
+    }
+    if (coordinator_->abandoned_count() != abandoned) {  // sinks that prepared it abort
+      abandoned = coordinator_->abandoned_count();
       wake = true;
     }
     if (wake) {
@@ -487,6 +497,7 @@ Status JobRunner::run_tasks(const std::optional<checkpoint::LoadedCheckpoint>& r
     } catch (const std::exception& e) {
       return Status::failed(e.what());
     }
+    SLUICE_RETURN_IF_ERROR(drain_commits());
     stats_.stopped_with_savepoint = *stopped_with;
     std::fprintf(stderr, "sluice: job stopped with savepoint %s\n", stopped_with->c_str());
     return Status::ok();
@@ -494,6 +505,7 @@ Status JobRunner::run_tasks(const std::optional<checkpoint::LoadedCheckpoint>& r
   if (cancel_requested_ && !pool_->all_finished()) return Status::cancelled("job cancelled");
   try {
     SLUICE_RETURN_IF_ERROR(finish_checkpoints());
+    SLUICE_RETURN_IF_ERROR(drain_commits());
     for (auto& t : tasks_) t->close();
   } catch (const std::exception& e) {
     return Status::failed(e.what());
@@ -556,8 +568,15 @@ Status JobRunner::finish_checkpoints() {
   figures_ = coordinator_->figures();
   report_checkpoints(figures_);
   if (!written) return written.status();
-  for (auto& t : tasks_) t->notify_complete(id);
+  for (auto& t : tasks_) t->notify_completed();
   return Status::ok();
+}
+
+Status JobRunner::drain_commits() {
+  return committer_->drain([this] {
+    if (options_.handle_signals && g_signal.load() != 0) cancel_requested_ = true;
+    return cancel_requested_.load();
+  });
 }
 
 // The observer hears of each checkpoint completed since the last report, and of the last one
