@@ -24,6 +24,7 @@ enum class StatusCode {
   kCancelled,
   kFailed,  // a job failed: a user function or an operator threw
   kInternal,
+  kUnavailable,  // transient: the same call may succeed later (a broker or database unreachable)
 };
 
 class [[nodiscard]] Status {
@@ -41,6 +42,7 @@ class [[nodiscard]] Status {
   static Status cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
   static Status failed(std::string m) { return {StatusCode::kFailed, std::move(m)}; }
   static Status internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 
   bool is_ok() const { return code_ == StatusCode::kOk; }
   explicit operator bool() const { return is_ok(); }

@@ -106,7 +106,19 @@ bool CheckpointCoordinator::tick(int64_t now_us) {
   return true;
 }
 
+void CheckpointCoordinator::abandon(uint64_t id) {
+  abandoned_.push_back(id);
+  publish_abandoned_count(abandoned_.size());
+}
+
+std::vector<uint64_t> CheckpointCoordinator::abandoned_since(uint64_t from) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (from >= abandoned_.size()) return {};
+  return std::vector<uint64_t>(abandoned_.begin() + static_cast<ptrdiff_t>(from), abandoned_.end());
+}
+
 void CheckpointCoordinator::fail(uint64_t id, const std::string& reason) {
+  abandon(id);
   aligning_ = false;
   ++figures_.failed;
   figures_.last_failure = fmt::format("checkpoint {} abandoned: {}", id, reason);
@@ -149,6 +161,7 @@ void CheckpointCoordinator::write(Pending p) {
                     written.status().message());
     std::fprintf(stderr, "sluice: %s\n", figures_.last_failure.c_str());
     answer(p, Status::failed(figures_.last_failure));
+    abandon(p.id);
     return;
   }
   if (p.savepoint == nullptr && !config_.dir.empty()) storage_.retain(config_.retain);
@@ -193,7 +206,10 @@ uint64_t CheckpointCoordinator::final_id() {
   drain();
   std::lock_guard<std::mutex> lock(mutex_);
   stopped_ = true;
-  if (aligning_) answer(pending_, Status::failed("no savepoint: the job has finished"));
+  if (aligning_) {  // some tasks may have prepared it
+    answer(pending_, Status::failed("no savepoint: the job has finished"));
+    abandon(pending_.id);
+  }
   aligning_ = false;
   return next_id_++;
 }

@@ -91,7 +91,8 @@ class CheckpointCoordinator final : public runtime::CheckpointControl {
   // The directory of the completed stopping savepoint; nullopt until there is one.
   std::optional<std::string> stopped_with() const override;
 
-  // Task threads (the ids are read through the base class).
+  // Task threads (the ids and the abandoned count are read through the base class).
+  std::vector<uint64_t> abandoned_since(uint64_t from) const override;
   void acknowledge(uint64_t id, std::vector<SubtaskState> states, int64_t alignment_us,
                    int64_t sync_us) override;
   void decline(uint64_t id, const std::string& reason) override;
@@ -125,6 +126,7 @@ class CheckpointCoordinator final : public runtime::CheckpointControl {
   void answer(Pending& p, Result<std::string> result);
   void writer_loop();
   void fail(uint64_t id, const std::string& reason);  // REQUIRES: mutex_ held
+  void abandon(uint64_t id);                          // REQUIRES: mutex_ held
   void write(Pending p);
 
   CheckpointConfig config_;
@@ -145,6 +147,7 @@ class CheckpointCoordinator final : public runtime::CheckpointControl {
   std::deque<Pending> to_write_;                            // guarded by mutex_
   CheckpointFigures figures_;                               // guarded by mutex_
   std::vector<CompletedCheckpoint> completed_log_;          // guarded by mutex_
+  std::vector<uint64_t> abandoned_;                         // guarded by mutex_
   std::deque<std::shared_ptr<SavepointRequest>> requests_;  // guarded by mutex_
   std::optional<std::string> stopped_with_;                 // guarded by mutex_
   std::thread writer_;

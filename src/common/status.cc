@@ -21,6 +21,8 @@ const char* code_name(StatusCode code) {
       return "failed";
     case StatusCode::kInternal:
       return "internal error";
+    case StatusCode::kUnavailable:
+      return "unavailable";
   }
   return "unknown";
 }

@@ -70,6 +70,12 @@ class CheckpointControl {
   uint64_t trigger_id() const { return trigger_.load(std::memory_order_acquire); }
   uint64_t stop_id() const { return stop_.load(std::memory_order_acquire); }
   uint64_t completed_id() const { return completed_.load(std::memory_order_acquire); }
+  // The checkpoints abandoned so far (declined, timed out, not written, or cut short by the end
+  // of the job), in the order they were abandoned: a count that only grows, read like the ids,
+  // and the ids from the `from`-th on (sinks abort what they prepared for them). An abandoned id
+  // below a completed one is counted before completed_id() shows the completed one.
+  uint64_t abandoned_count() const { return abandoned_.load(std::memory_order_acquire); }
+  virtual std::vector<uint64_t> abandoned_since(uint64_t from) const = 0;
   // The task's part of checkpoint `id`: the snapshots of its chain's stateful operators and its
   // pause (alignment, synchronous part). An id no longer pending (abandoned) is ignored.
   virtual void acknowledge(uint64_t id, std::vector<SubtaskState> states, int64_t alignment_us,
@@ -102,11 +108,13 @@ class CheckpointControl {
   void publish_trigger(uint64_t id) { trigger_.store(id, std::memory_order_release); }
   void publish_stop(uint64_t id) { stop_.store(id, std::memory_order_release); }
   void publish_completed(uint64_t id) { completed_.store(id, std::memory_order_release); }
+  void publish_abandoned_count(uint64_t n) { abandoned_.store(n, std::memory_order_release); }
 
  private:
   std::atomic<uint64_t> trigger_;
   std::atomic<uint64_t> completed_;
   std::atomic<uint64_t> stop_{0};
+  std::atomic<uint64_t> abandoned_{0};
 };
 
 }  // namespace sluice::runtime

@@ -14,6 +14,7 @@
 
 #include "runtime/channel.h"
 #include "runtime/channel_set_impl.h"
+#include "runtime/committer.h"
 #include "runtime/metered_output.h"
 #include "runtime/operator_ids.h"
 #include "runtime/task.h"
@@ -361,6 +362,7 @@ bool JobRunner::backoff(int64_t us) {
 }
 
 Status JobRunner::run_once(bool* restartable) {
+  committer_.reset();  // first: its thread may report to the pool (whose workers have stopped)
   pool_.reset();
   {
     std::lock_guard<std::mutex> lock(control_mutex_);
@@ -386,6 +388,8 @@ Status JobRunner::run_once(bool* restartable) {
                                    start.first_id);
   }
   for (auto& t : tasks_) t->set_checkpoint_control(control_.get());
+  committer_ = std::make_unique<Committer>();
+  for (auto& t : tasks_) t->set_committer(committer_.get());
   if (observer_ == nullptr) return run_tasks(restored, restartable);
   metrics_.start_wall_ms = wall_clock_ms();
   observer_->job_started(metrics_);
@@ -428,10 +432,12 @@ Status JobRunner::run_tasks(const std::optional<LoadedCheckpoint>& restored, boo
     SLUICE_RETURN_IF_ERROR(restore(*restored));
   }
   pool_ = std::make_unique<WorkerPool>(options_.workers);
+  committer_->start([this](const std::string& message) { pool_->report_failure(message, "sink"); });
   std::vector<Task*> order;
   for (auto& t : tasks_) order.push_back(t.get());
   pool_->start(order);
   uint64_t completed = control_ != nullptr ? control_->completed_id() : 0;
+  uint64_t abandoned = control_ != nullptr ? control_->abandoned_count() : 0;
   reported_ = {};
   std::optional<std::string> stopped_with;
   while (!pool_->all_finished() && !pool_->cancelled()) {
@@ -448,6 +454,10 @@ Status JobRunner::run_tasks(const std::optional<LoadedCheckpoint>& restored, boo
     bool wake = control_->tick(monotonic_us());
     if (control_->completed_id() != completed) {
       completed = control_->completed_id();
+      wake = true;
+    }
+    if (control_->abandoned_count() != abandoned) {  // sinks that prepared it abort
+      abandoned = control_->abandoned_count();
       wake = true;
     }
     if (wake) {
@@ -474,6 +484,7 @@ Status JobRunner::run_tasks(const std::optional<LoadedCheckpoint>& restored, boo
     } catch (const std::exception& e) {
       return Status::failed(e.what());
     }
+    SLUICE_RETURN_IF_ERROR(drain_commits());
     stats_.stopped_with_savepoint = *stopped_with;
     std::fprintf(stderr, "sluice: job stopped with savepoint %s\n", stopped_with->c_str());
     return Status::ok();
@@ -481,6 +492,7 @@ Status JobRunner::run_tasks(const std::optional<LoadedCheckpoint>& restored, boo
   if (cancel_requested_ && !pool_->all_finished()) return Status::cancelled("job cancelled");
   try {
     SLUICE_RETURN_IF_ERROR(finish_checkpoints());
+    SLUICE_RETURN_IF_ERROR(drain_commits());
     for (auto& t : tasks_) t->close();
   } catch (const std::exception& e) {
     return Status::failed(e.what());
@@ -583,8 +595,15 @@ Status JobRunner::finish_checkpoints() {
   figures_ = control_->figures();
   report_checkpoints(figures_);
   if (!written) return written.status();
-  for (auto& t : tasks_) t->notify_complete(id);
+  for (auto& t : tasks_) t->notify_completed();
   return Status::ok();
+}
+
+Status JobRunner::drain_commits() {
+  return committer_->drain([this] {
+    if (options_.handle_signals && g_signal.load() != 0) cancel_requested_ = true;
+    return cancel_requested_.load();
+  });
 }
 
 // The observer hears of each checkpoint completed since the last report, and of the last one

@@ -12,7 +12,9 @@
 // there, runs a coordinator that triggers one every `checkpoint_interval_us`, and after a job
 // that finished writes a final checkpoint (the end of every input, the sinks' last transactions)
 // and lets the sinks commit. After an operator failure it restarts the job in-process from the
-// latest checkpoint, up to `restart_attempts` times with a doubling backoff.
+// latest checkpoint, up to `restart_attempts` times with a doubling backoff. Sinks whose commit
+// blocks commit on the job's committer thread (runtime/committer.h); a job ends once the commits
+// of its last checkpoint are done.
 //
 // Savepoints (docs/checkpoints.md): request_savepoint() from any thread, with or without a
 // `checkpoint_dir` (the coordinator runs in every job; without a directory it only takes
@@ -41,6 +43,7 @@
 namespace sluice::runtime {
 
 class Channel;
+class Committer;
 class Task;
 class WorkerPool;
 
@@ -76,6 +79,8 @@ class JobRunner {
   // checkpoint without ids (format 1) by node index. Not OK when state would be left unclaimed.
   Result<std::vector<const NodeState*>> match_operators(const LoadedCheckpoint& cp) const;
   Status finish_checkpoints();
+  // Once the tasks have stopped: waits until the sinks' queued commits are done.
+  Status drain_commits();
   void report_checkpoints(const CheckpointFigures& figures);
   // Sleeps `us` unless the job is cancelled meanwhile; false when it was.
   bool backoff(int64_t us);
@@ -92,6 +97,9 @@ class JobRunner {
   std::vector<std::unique_ptr<Channel>> channels_;
   std::vector<std::unique_ptr<Task>> tasks_;
   std::unique_ptr<WorkerPool> pool_;
+  // The commits of the sinks whose commit blocks; after pool_: stops before the pool and the
+  // tasks whose operators its lanes call.
+  std::unique_ptr<Committer> committer_;
   // Replaced on each attempt under control_mutex_, which request_savepoint() takes to reach it.
   std::mutex control_mutex_;
   std::unique_ptr<CheckpointControl> control_;

@@ -66,10 +66,19 @@ void Task::set_checkpoint_control(CheckpointControl* control) {
   }
 }
 
+void Task::set_committer(Committer* committer) {
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    if (ops_[i]->commits()) lanes_.emplace_back(i, committer->add_lane(ops_[i].get()));
+  }
+}
+
 std::vector<SubtaskState> Task::snapshot_chain(uint64_t checkpoint_id) {
   std::vector<SubtaskState> states;
   for (size_t i = 0; i < ops_.size(); ++i) {
     if (!ops_[i]->has_state()) continue;
+    for (auto& [op, lane] : lanes_) {
+      if (op == i) lane->prepared(checkpoint_id);  // even if it fails: it hears of the abort
+    }
     SubtaskState& s = states.emplace_back();
     s.node = i < nodes_.size() ? nodes_[i] : 0;
     s.subtask = subtask_;
@@ -83,13 +92,45 @@ void Task::notify_complete(uint64_t checkpoint_id) {
   for (auto& op : ops_) {
     detail::attribute_errors(op->info(), [&] { op->notify_checkpoint_complete(checkpoint_id); });
   }
+  for (auto& [op, lane] : lanes_) lane->completed(checkpoint_id);
+  if (!lanes_.empty()) run_commits(monotonic_us());
 }
 
+// The lanes hear of checkpoints in id order: abandoned ones below the newest completed one were
+// counted before it completed (CheckpointControl's promise), so reading the completed id first
+// sees them all.
 void Task::notify_completed() {
   const uint64_t done = control_->completed_id();
-  if (done <= notified_) return;
-  notified_ = done;
-  notify_complete(done);
+  if (done <= notified_ && control_->abandoned_count() <= abandoned_seen_) return;
+  std::vector<uint64_t> abandoned;
+  if (control_->abandoned_count() > abandoned_seen_) {
+    abandoned = control_->abandoned_since(abandoned_seen_);
+    abandoned_seen_ += abandoned.size();
+    std::sort(abandoned.begin(), abandoned.end());
+  }
+  for (uint64_t id : abandoned) {
+    if (id > done) break;
+    for (auto& [op, lane] : lanes_) lane->abandoned(id);
+  }
+  if (done > notified_) {
+    notified_ = done;
+    notify_complete(done);
+  }
+  for (uint64_t id : abandoned) {
+    if (id <= done) continue;
+    for (auto& [op, lane] : lanes_) lane->abandoned(id);
+  }
+  if (!abandoned.empty() && !lanes_.empty()) run_commits(monotonic_us());
+}
+
+void Task::run_commits(int64_t now_us) {
+  commit_due_us_ = INT64_MAX;
+  for (auto& [op, lane] : lanes_) {
+    if (lane->off_thread()) continue;
+    Status s = lane->run(now_us);
+    if (!s.is_ok()) throw detail::OperatorError(ops_[op]->info().display(), s.message(), "sink");
+    commit_due_us_ = std::min(commit_due_us_, lane->due_us());
+  }
 }
 
 void Task::checkpoint(uint64_t id, int64_t alignment_us) {
@@ -126,13 +167,23 @@ bool Task::checkpoint_ended() {
 bool Task::run_finished() {
   if (control_ == nullptr) return false;
   const uint64_t notified = notified_;
+  const uint64_t abandoned = abandoned_seen_;
   notify_completed();
-  return checkpoint_ended() || notified_ != notified;
+  bool retried = false;
+  if (commit_due_us_ != INT64_MAX) {
+    const int64_t now = monotonic_us();
+    retried = now >= commit_due_us_;
+    if (retried) run_commits(now);
+  }
+  return checkpoint_ended() || notified_ != notified || abandoned_seen_ != abandoned || retried;
 }
 
 bool Task::has_checkpoint_work() const {
   if (control_ == nullptr) return false;
-  return control_->completed_id() > notified_ || (ended_ && control_->trigger_id() > last_barrier_);
+  return control_->completed_id() > notified_ ||
+         control_->abandoned_count() > abandoned_seen_ ||
+         (commit_due_us_ != INT64_MAX && monotonic_us() >= commit_due_us_) ||
+         (ended_ && control_->trigger_id() > last_barrier_);
 }
 
 void Task::on_barrier(Input& in, uint64_t id) {
@@ -170,6 +221,7 @@ Task::Slice Task::run_slice(int64_t now_us) {
   bool progress = false;
   detail::Operator* head = ops_.front().get();
   if (control_ != nullptr) notify_completed();
+  if (now_us >= commit_due_us_) run_commits(now_us);  // a quick sink's retry
   if (source_ != nullptr) {
     for (int i = 0; i < kSourceBatchesPerSlice; ++i) {
       if (control_ != nullptr && control_->trigger_id() > last_barrier_) {
@@ -376,7 +428,11 @@ bool Task::has_work(int64_t now_us) {
   if (ended_) return true;
   if (now_us >= exchanges_.flush_deadline()) return true;
   if (now_us >= next_timer_us()) return true;
-  if (control_ != nullptr && control_->completed_id() > notified_) return true;
+  if (control_ != nullptr && (control_->completed_id() > notified_ ||
+                                  control_->abandoned_count() > abandoned_seen_)) {
+    return true;
+  }
+  if (now_us >= commit_due_us_) return true;
   if (source_ != nullptr) {
     if (control_ != nullptr && control_->trigger_id() > last_barrier_) return true;
     if (source_stopped()) return false;
@@ -389,7 +445,7 @@ bool Task::has_work(int64_t now_us) {
 }
 
 int64_t Task::deadline_us() const {
-  int64_t d = std::min(exchanges_.flush_deadline(), next_timer_us());
+  int64_t d = std::min({exchanges_.flush_deadline(), next_timer_us(), commit_due_us_});
   if (source_ != nullptr && source_idle_) d = std::min(d, source_->next_poll_us());
   return d;
 }

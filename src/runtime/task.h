@@ -14,8 +14,11 @@
 // barrier n is not read again until every open input has delivered n (or ended); then the chain
 // is snapshotted (the synchronous cut), the barrier goes on, the inputs are released, and the
 // snapshots go to the control with the pause (alignment and synchronous part) measured.
-// Between slices a task tells its operators of completed checkpoints (sinks commit). A source
-// task polls nothing after the barrier of a stopping savepoint (stop-with-savepoint).
+// Between slices a task tells its operators of completed checkpoints, and its transactional
+// sinks' lanes (runtime/commit_lane.h) of completed and abandoned ones: the lanes of quick sinks
+// commit and abort on the task's thread, retries included; those of sinks whose commit blocks on
+// the job's committer thread (runtime/committer.h). A source task polls nothing after the
+// barrier of a stopping savepoint (stop-with-savepoint).
 //
 // Checkpoints go on after a part of the job has ended. An ended input counts as aligned: its end
 // follows all its data, so a task that aligns n without it has seen everything it will ever
@@ -38,6 +41,7 @@
 
 #include "runtime/channel.h"
 #include "runtime/checkpoint_control.h"
+#include "runtime/committer.h"
 #include "runtime/job_metrics.h"
 #include "sluice/detail/operator.h"
 
@@ -105,6 +109,9 @@ class Task {
   }
   // Checkpointing with `control` (null: none). REQUIRES: before the task runs.
   void set_checkpoint_control(CheckpointControl* control);
+  // Commits of the chain's transactional sinks through lanes of `committer`. REQUIRES: before
+  // the task runs.
+  void set_committer(Committer* committer);
   const std::vector<int>& nodes() const { return nodes_; }
   int subtask() const { return subtask_; }
   detail::Operator& op(size_t i) { return *ops_[i]; }
@@ -112,9 +119,11 @@ class Task {
   // The synchronous cut of the chain: the snapshots of its stateful operators. Throws what an
   // operator throws (a checkpoint it declines). REQUIRES: the task's thread, or the task stopped.
   std::vector<SubtaskState> snapshot_chain(uint64_t checkpoint_id);
-  // Tells every operator that `checkpoint_id` is complete. Same REQUIRES.
+  // Tells every operator that `checkpoint_id` is complete, and the sinks' lanes (quick sinks
+  // commit now). Same REQUIRES.
   void notify_complete(uint64_t checkpoint_id);
-  // Tells the operators of the newest completed checkpoint unless they know it. Same REQUIRES.
+  // Tells the operators and lanes of the newest completed checkpoint unless they know it, and
+  // the lanes of checkpoints abandoned since the last call. Same REQUIRES.
   void notify_completed();
 
   // REQUIRES: called by the task's worker thread only.
@@ -163,6 +172,9 @@ class Task {
     const uint64_t stop = control_ != nullptr ? control_->stop_id() : 0;
     return stop != 0 && last_barrier_ >= stop;
   }
+  // Runs the due steps of the lanes the task runs itself (quick sinks); throws an OperatorError
+  // naming the sink when one fails.
+  void run_commits(int64_t now_us);
   // Runs the due processing-time timers of the chain's operators; whether any ran.
   bool fire_processing_timers(int64_t now_us);
   // Publishes the operators' state sizes (about once a second: sizes can cost a scan).
@@ -188,6 +200,11 @@ class Task {
   int64_t align_start_us_ = 0;
   uint64_t last_barrier_ = 0;  // the newest checkpoint this task has taken part in
   uint64_t notified_ = 0;      // the newest completed checkpoint told to the operators
+
+  uint64_t abandoned_seen_ = 0;  // abandoned checkpoints told to the lanes (a count)
+  std::vector<std::pair<size_t, CommitLane*>> lanes_;  // (operator index, its lane); not owned
+  int64_t commit_due_us_ = INT64_MAX;  // the earliest due step of a lane the task runs
+
   bool source_idle_ = false;
   bool ended_ = false;     // on_end() ran: the end is in the exchanges, perhaps in overflow
   bool finished_ = false;  // ended and every overflow drained

@@ -91,15 +91,18 @@ struct AbortAfterPreCommit {
     sink.write(batch);
   }
   void finish() { sink.finish(); }
-  void pre_commit(uint64_t id, std::vector<char>& state) {
-    sink.pre_commit(id, state);
+  sluice::Status prepare(uint64_t id, std::vector<char>& state) {
+    sluice::Status s = sink.prepare(id, state);
     if (armed && committed && rows > 0) std::abort();
     rows = 0;
+    return s;
   }
-  void commit(uint64_t id) {
-    sink.commit(id);
+  sluice::Status commit(uint64_t id) {
+    sluice::Status s = sink.commit(id);
     committed = true;
+    return s;
   }
+  sluice::Status abort(uint64_t id) { return sink.abort(id); }
   sluice::Status recover(const std::vector<std::vector<char>>& states, int old_parallelism) {
     return sink.recover(states, old_parallelism);
   }

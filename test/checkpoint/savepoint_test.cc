@@ -147,8 +147,9 @@ struct SlowFirstSubtask {
     files.write(rows);
   }
   void finish() { files.finish(); }
-  void pre_commit(uint64_t id, std::vector<char>& state) { files.pre_commit(id, state); }
-  void commit(uint64_t id) { files.commit(id); }
+  Status prepare(uint64_t id, std::vector<char>& state) { return files.prepare(id, state); }
+  Status commit(uint64_t id) { return files.commit(id); }
+  Status abort(uint64_t id) { return files.abort(id); }
   Status recover(const std::vector<std::vector<char>>& states, int old_parallelism) {
     return files.recover(states, old_parallelism);
   }

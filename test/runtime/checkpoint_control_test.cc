@@ -121,6 +121,7 @@ class FakeControl final : public runtime::CheckpointControl {
     std::lock_guard<std::mutex> lock(mutex_);
     return std::exchange(completed_log_, {});
   }
+  std::vector<uint64_t> abandoned_since(uint64_t) const override { return {}; }  // never
 
  private:
   Heard* heard_;

@@ -4,15 +4,18 @@
 //   stream.sink(sluice::sinks::part_files<Count>("out/counts", sluice::sinks::json_lines()));
 //
 // Each subtask writes its rows into an in-progress part file, `.part-<subtask>-<seq>.<ext>
-// .inprogress` (hidden). With checkpoints on (job option `checkpoint.dir`), two-phase commit:
-//   - pre-commit, at the barrier of checkpoint n: the part is flushed, fsynced and closed, and
+// .inprogress` (hidden). With checkpoints on (job option `checkpoint.dir`), two-phase commit
+// (sluice/transactional_sink.h):
+//   - prepare, at the barrier of checkpoint n: the part is flushed, fsynced and closed, and
 //     recorded as pending under n in the sink's checkpointed state;
-//   - commit, once checkpoint n is complete: its pending parts are renamed to
-//     `part-<subtask>-<seq>.<ext>` (atomic) and the directory is fsynced;
+//   - commit, once checkpoint n is complete: the parts pending under n and earlier are renamed to
+//     `part-<subtask>-<seq>.<ext>` (atomic) and the directory is fsynced. A rename is cheap, so
+//     commits run on the task's thread;
+//   - abort of checkpoint n: its parts stay pending and the next commit publishes them;
 //   - recovery: the parts pending in the checkpoint resumed from are committed (a rename that
 //     already happened is skipped: commit is idempotent), and in-progress parts written after it
 //     are deleted, so the replayed rows are written once.
-// Delivery::kAtLeastOnce publishes a part at its pre-commit instead: rows are never held back
+// Delivery::kAtLeastOnce publishes a part at its prepare instead: rows are never held back
 // until a checkpoint completes, but those replayed after a crash appear twice. Without
 // checkpoints a part is published when the input ends. Every row in a published part is whole.
 //
@@ -54,8 +57,8 @@ class PartFiles {
   // The buffer of the current part (created on first use); then call maybe_flush().
   std::string& buffer();
   void maybe_flush();
-  void pre_commit(uint64_t checkpoint_id, std::vector<char>& state);
-  void commit(uint64_t checkpoint_id);
+  Status prepare(uint64_t checkpoint_id, std::vector<char>& state);
+  Status commit(uint64_t checkpoint_id);
   Status recover(const std::vector<std::vector<char>>& states, int old_parallelism);
   void finish();
 
@@ -66,8 +69,8 @@ class PartFiles {
     uint64_t seq;
   };
   std::string part_name(int subtask, uint64_t seq, bool in_progress) const;
-  void close_part();  // flush, fsync, close the current part
-  void publish(int subtask, uint64_t seq);
+  Status close_part();  // flush, fsync, close the current part
+  Status publish(int subtask, uint64_t seq);
 
   std::string dir_;
   std::string extension_;
@@ -110,10 +113,12 @@ class PartFileSink {
   void finish() { files_->finish(); }
 
   // Two-phase commit (see the file comment).
-  void pre_commit(uint64_t checkpoint_id, std::vector<char>& state) {
-    files_->pre_commit(checkpoint_id, state);
+  Status prepare(uint64_t checkpoint_id, std::vector<char>& state) {
+    return files_->prepare(checkpoint_id, state);
   }
-  void commit(uint64_t checkpoint_id) { files_->commit(checkpoint_id); }
+  Status commit(uint64_t checkpoint_id) { return files_->commit(checkpoint_id); }
+  // The parts of an abandoned checkpoint stay pending: the next commit publishes them.
+  Status abort(uint64_t) { return Status::ok(); }
   Status recover(const std::vector<std::vector<char>>& states, int old_parallelism) {
     return files_->recover(states, old_parallelism);
   }

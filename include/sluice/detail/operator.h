@@ -176,8 +176,8 @@ class Operator {
   // transaction). Stateless operators contribute nothing.
   virtual bool has_state() const { return false; }
   // The synchronous cut of checkpoint `checkpoint_id`, between batches, before the barrier goes
-  // on. A transactional sink pre-commits here: what it wrote since the previous barrier becomes
-  // a pending transaction of this checkpoint.
+  // on. A transactional sink prepares here: what it wrote since the previous barrier becomes a
+  // pending transaction of this checkpoint.
   virtual void snapshot_state(uint64_t checkpoint_id, OperatorSnapshot& out) {
     (void)checkpoint_id;
     (void)out;
@@ -187,9 +187,27 @@ class Operator {
     (void)in;
     return Status::ok();
   }
-  // Checkpoint `checkpoint_id` is complete (its manifest is in place): a transactional sink
-  // commits the transactions of that checkpoint and of earlier ones. Called between batches.
+  // Checkpoint `checkpoint_id` is complete (its manifest is in place): operators drop what they
+  // kept for it (staged files). Called between batches. (Sinks commit in commit_checkpoint.)
   virtual void notify_checkpoint_complete(uint64_t checkpoint_id) { (void)checkpoint_id; }
+
+  // ---- two-phase commit (sluice/transactional_sink.h) ----
+  // A transactional sink prepares in snapshot_state and restores in restore_state; the runtime
+  // then calls commit_checkpoint and abort_checkpoint one at a time (commits in checkpoint
+  // order): on the task's thread between batches, or on the job's committer thread when
+  // commit_blocks().
+  virtual bool commits() const { return false; }
+  virtual bool commit_blocks() const { return false; }
+  // OK, Status::unavailable (retried after a backoff), or a failure (the job fails).
+  virtual Status commit_checkpoint(uint64_t checkpoint_id) {
+    (void)checkpoint_id;
+    return Status::ok();
+  }
+  // Checkpoint `checkpoint_id`, which snapshot_state prepared, was abandoned. Statuses as above.
+  virtual Status abort_checkpoint(uint64_t checkpoint_id) {
+    (void)checkpoint_id;
+    return Status::ok();
+  }
 
  protected:
   void end_outputs() {

@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "sluice/detail/cow_map.h"
 #include "sluice/detail/operator.h"
+#include "sluice/transactional_sink.h"
 
 namespace sluice {
 
@@ -287,16 +288,6 @@ class KeyedAggregateOperator final : public Operator {
   Batch<Out> out_batch_;
 };
 
-// A sink with two-phase commit (sluice/connectors/part_file_sink.h): pre_commit at a barrier,
-// commit once that checkpoint is complete, recover from the state it pre-committed.
-template <typename S>
-concept TransactionalSink = requires(S& s, uint64_t id, std::vector<char>& state,
-                                     const std::vector<std::vector<char>>& states) {
-  s.pre_commit(id, state);
-  s.commit(id);
-  { s.recover(states, 1) } -> std::same_as<Status>;
-};
-
 // Hands batches to a sink object, one copy per subtask (see sluice/stream.h for the concept).
 template <typename T, typename S>
 class SinkOperator final : public Operator {
@@ -321,9 +312,13 @@ class SinkOperator final : public Operator {
     if constexpr (requires(S & s) { s.finish(); }) sink_.finish();
   }
 
+  // Two-phase commit (sluice/transactional_sink.h).
   bool has_state() const override { return TransactionalSink<S>; }
   void snapshot_state(uint64_t checkpoint_id, OperatorSnapshot& out) override {
-    if constexpr (TransactionalSink<S>) sink_.pre_commit(checkpoint_id, out.operator_state);
+    if constexpr (TransactionalSink<S>) {
+      Status s = sink_.prepare(checkpoint_id, out.operator_state);
+      if (!s.is_ok()) throw std::runtime_error(s.message());  // declines the checkpoint
+    }
   }
   Status restore_state(const OperatorRestore& in) override {
     if constexpr (TransactionalSink<S>) {
@@ -332,8 +327,15 @@ class SinkOperator final : public Operator {
     }
     return Status::ok();
   }
-  void notify_checkpoint_complete(uint64_t checkpoint_id) override {
-    if constexpr (TransactionalSink<S>) sink_.commit(checkpoint_id);
+  bool commits() const override { return TransactionalSink<S>; }
+  bool commit_blocks() const override { return sluice::commit_blocks<S>(); }
+  Status commit_checkpoint(uint64_t checkpoint_id) override {
+    if constexpr (TransactionalSink<S>) return sink_.commit(checkpoint_id);
+    return Status::ok();
+  }
+  Status abort_checkpoint(uint64_t checkpoint_id) override {
+    if constexpr (TransactionalSink<S>) return sink_.abort(checkpoint_id);
+    return Status::ok();
   }
 
  private:

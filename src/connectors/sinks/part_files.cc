@@ -63,28 +63,30 @@ std::string& PartFiles::buffer() {
 
 void PartFiles::maybe_flush() { check(part_->maybe_flush()); }
 
-void PartFiles::close_part() {
-  if (part_ == nullptr) return;
-  check(part_->close());
+Status PartFiles::close_part() {
+  if (part_ == nullptr) return Status::ok();
+  SLUICE_RETURN_IF_ERROR(part_->close());
   part_.reset();
+  return Status::ok();
 }
 
-void PartFiles::publish(int subtask, uint64_t seq) {
+Status PartFiles::publish(int subtask, uint64_t seq) {
   const std::string from = part_name(subtask, seq, true);
   const std::string to = part_name(subtask, seq, false);
   if (std::rename(from.c_str(), to.c_str()) != 0) {
     // Committed before a crash: the part is already in place (recovery commits again).
-    if (errno == ENOENT && ::access(to.c_str(), F_OK) == 0) return;
-    throw std::runtime_error(
+    if (errno == ENOENT && ::access(to.c_str(), F_OK) == 0) return Status::ok();
+    return Status::io_error(
         fmt::format("cannot publish '{}' as '{}': {}", from, to, std::strerror(errno)));
   }
+  return Status::ok();
 }
 
-void PartFiles::pre_commit(uint64_t checkpoint_id, std::vector<char>& state) {
+Status PartFiles::prepare(uint64_t checkpoint_id, std::vector<char>& state) {
   if (part_ != nullptr) {
-    close_part();
+    SLUICE_RETURN_IF_ERROR(close_part());
     if (delivery_ == sinks::Delivery::kAtLeastOnce) {
-      publish(subtask_, next_seq_);
+      SLUICE_RETURN_IF_ERROR(publish(subtask_, next_seq_));
       fsync_dir(dir_);
     } else {
       pending_.push_back({checkpoint_id, subtask_, next_seq_});
@@ -99,17 +101,22 @@ void PartFiles::pre_commit(uint64_t checkpoint_id, std::vector<char>& state) {
     w.write(p.subtask);
     w.write(p.seq);
   }
+  return Status::ok();
 }
 
-void PartFiles::commit(uint64_t checkpoint_id) {
+Status PartFiles::commit(uint64_t checkpoint_id) {
   size_t done = 0;
+  Status status;
   while (done < pending_.size() && pending_[done].checkpoint_id <= checkpoint_id) {
-    publish(pending_[done].subtask, pending_[done].seq);
+    status = publish(pending_[done].subtask, pending_[done].seq);
+    if (!status.is_ok()) break;
     ++done;
   }
-  if (done == 0) return;
-  fsync_dir(dir_);
-  pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(done));
+  if (done > 0) {
+    fsync_dir(dir_);
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(done));
+  }
+  return status;
 }
 
 // Subtask s takes over the parts of the old subtasks o with o % parallelism == s: it commits
@@ -134,11 +141,7 @@ Status PartFiles::recover(const std::vector<std::vector<char>>& states, int old_
     }
     if (o == subtask_) next_seq_ = next_seq;
   }
-  try {
-    for (const auto& [s, seq] : keep) publish(s, seq);
-  } catch (const std::exception& e) {
-    return Status::io_error(e.what());
-  }
+  for (const auto& [s, seq] : keep) SLUICE_RETURN_IF_ERROR(publish(s, seq));
   // In-progress parts of the owned subtasks are from after the checkpoint: the replay rewrites
   // their rows. A published part of this subtask's number is never written again: after
   // restores at other parallelisms this subtask may continue no old subtask of its number (say
@@ -168,10 +171,10 @@ void PartFiles::finish() {
     if (part_ != nullptr) check(part_->flush());
     return;
   }
-  commit(UINT64_MAX);  // parts of a savepoint that did not complete: the end publishes them
+  check(commit(UINT64_MAX));  // parts of a savepoint that did not complete: the end publishes them
   if (part_ == nullptr) return;
-  close_part();
-  publish(subtask_, next_seq_++);
+  check(close_part());
+  check(publish(subtask_, next_seq_++));
   fsync_dir(dir_);
 }
 
