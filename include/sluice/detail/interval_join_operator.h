@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <type_traits>
+#include <vector>
 
 #include "sluice/detail/interval_join_state.h"
 #include "sluice/detail/join_common.h"
@@ -39,17 +40,25 @@ class IntervalJoinOperator final : public Operator {
       const auto& b = batch_cast<L>(batch);
       require_times(b, "interval_join", "left");
       const size_t n = b.rows.size();
+      const uint64_t* hashes = key_hashes(b, key_l_, hashes_);
       for (size_t i = 0; i < n; ++i) {
-        if (i + kPrefetchDistance < n) state_.prefetch(key_l_(b.rows[i + kPrefetchDistance]));
-        state_.add_left(key_l_(b.rows[i]), b.times[i], b.rows[i], emit);
+        if (i + kPrefetchDistance < n) {
+          state_.prefetch(Prehashed<Key>{nullptr, hashes[i + kPrefetchDistance]});
+        }
+        const Key& key = key_l_(b.rows[i]);
+        state_.add_left(Prehashed<Key>{&key, hashes[i]}, b.times[i], b.rows[i], emit);
       }
     } else {
       const auto& b = batch_cast<R>(batch);
       require_times(b, "interval_join", "right");
       const size_t n = b.rows.size();
+      const uint64_t* hashes = key_hashes(b, key_r_, hashes_);
       for (size_t i = 0; i < n; ++i) {
-        if (i + kPrefetchDistance < n) state_.prefetch(key_r_(b.rows[i + kPrefetchDistance]));
-        state_.add_right(key_r_(b.rows[i]), b.times[i], b.rows[i], emit);
+        if (i + kPrefetchDistance < n) {
+          state_.prefetch(Prehashed<Key>{nullptr, hashes[i + kPrefetchDistance]});
+        }
+        const Key& key = key_r_(b.rows[i]);
+        state_.add_right(Prehashed<Key>{&key, hashes[i]}, b.times[i], b.rows[i], emit);
       }
     }
     output_.flush();
@@ -92,6 +101,7 @@ class IntervalJoinOperator final : public Operator {
   State state_;
   JoinOutput<Out> output_;
   int64_t peak_rows_ = 0;
+  std::vector<uint64_t> hashes_;  // per row of the current batch, when it came without
 };
 
 }  // namespace sluice::detail

@@ -54,11 +54,17 @@ class IntervalJoinState {
   // Then holds the row while it can still match. Returns false for a late row (dropped).
   template <typename Emit>
   bool add_left(const Key& key, int64_t time, const L& row, Emit&& emit) {
+    return add_left(Prehashed<Key>{&key, hash_key(key)}, time, row, emit);
+  }
+  // The same for a key whose hash_key() the caller has (the exchange's).
+  template <typename Emit>
+  bool add_left(const Prehashed<Key>& hashed, int64_t time, const L& row, Emit&& emit) {
+    const Key& key = *hashed.key;
     if (time <= watermark_) {
       ++late_rows_;
       return false;
     }
-    auto it = find_or_create(key);
+    auto it = find_or_create(hashed);
     KeyState& s = it->second;
     s.right.for_range(saturating_add(time, lower_), saturating_add(time, upper_),
                       [&](int64_t rt, const R& r) { emit(row, r, std::max(time, rt)); });
@@ -76,11 +82,16 @@ class IntervalJoinState {
   // The mirror image of add_left for a right row.
   template <typename Emit>
   bool add_right(const Key& key, int64_t time, const R& row, Emit&& emit) {
+    return add_right(Prehashed<Key>{&key, hash_key(key)}, time, row, emit);
+  }
+  template <typename Emit>
+  bool add_right(const Prehashed<Key>& hashed, int64_t time, const R& row, Emit&& emit) {
+    const Key& key = *hashed.key;
     if (time <= watermark_) {
       ++late_rows_;
       return false;
     }
-    auto it = find_or_create(key);
+    auto it = find_or_create(hashed);
     KeyState& s = it->second;
     s.left.for_range(saturating_add(time, -upper_), saturating_add(time, -lower_),
                      [&](int64_t lt, const L& l) { emit(l, row, std::max(time, lt)); });
@@ -130,7 +141,7 @@ class IntervalJoinState {
   }
 
   // Fetches the state of `key` into the cache ahead of an add_left/add_right.
-  void prefetch(const Key& key) const { keys_.prefetch(key); }
+  void prefetch(const Prehashed<Key>& key) const { keys_.prefetch(key); }
 
   int64_t watermark() const { return watermark_; }
   // On a restore, before the held rows: the watermark the checkpointed state had passed.
@@ -152,7 +163,7 @@ class IntervalJoinState {
   // Adds the keys of one snapshotted key group (before processing resumes).
   void restore(const KeyGroupSnapshot<KeyEntry>& group) {
     for (const KeyEntry& e : group.entries) {
-      auto it = find_or_create(e.key);
+      auto it = find_or_create(Prehashed<Key>{&e.key, hash_key(e.key)});
       KeyState& s = it->second;
       for (const auto& [t, row] : e.left) s.left.insert(t, row);
       for (const auto& [t, row] : e.right) s.right.insert(t, row);
@@ -191,7 +202,7 @@ class IntervalJoinState {
   Frozen freeze() { return freeze_view<Visit>(keys_); }
 
  private:
-  typename Map::Entry* find_or_create(const Key& key) {
+  typename Map::Entry* find_or_create(const Prehashed<Key>& key) {
     auto [it, inserted] = keys_.try_emplace(key);
     if (inserted) {
       if (!left_pool_.empty()) {

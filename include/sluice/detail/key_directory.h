@@ -1,9 +1,10 @@
 // KeyDirectory: the keys a keyed operator subtask holds state or timers for, each with a dense
 // slot number that indexes the state tables (detail/state_table.h).
 //
-// A row's key is looked up once (one hash); every state access for that row is then an array
-// index. Slots of keys that no longer hold anything are released by the backend's incremental
-// cleanup and reused, so the tables do not grow with keys that come and go.
+// A row's key is looked up once, with the hash its exchange computed (detail::hash_key, the hash
+// that picked its key group); every state access for that row is then an array index. Slots of keys
+// that no longer hold anything are released by the backend's incremental cleanup and reused, so the
+// tables do not grow with keys that come and go.
 //
 // With encode_keys() (the RocksDB backend), each key also gets its row key, [group][key] (see
 // detail/rocksdb_store.h), computed once when the key is added, not per row.
@@ -15,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "sluice/detail/key_groups.h"
+#include "sluice/detail/prehashed_map.h"
 #include "sluice/detail/slot_array.h"
 #include "sluice/state_serializer.h"
 
@@ -27,21 +28,21 @@ class KeyDirectory {
  public:
   // The slot of `key`, added if it has none.
   uint32_t slot_of(const K& key) {
-    return slot_of(key, [](uint32_t) {});
+    return slot_of(Prehashed<K>{&key, hash_key(key)}, [](uint32_t) {});
   }
-  // The same; before a new key takes its slot, before_new(slot) runs (a cut in flight saves what
-  // the slot held, see slot_cut.h).
+  // The same for a key whose hash_key() the caller has (the exchange's); before a new key takes
+  // its slot, before_new(slot) runs (a cut in flight saves what the slot held, see slot_cut.h).
   template <typename BeforeNew>
-  uint32_t slot_of(const K& key, BeforeNew&& before_new) {
+  [[gnu::always_inline]] uint32_t slot_of(const Prehashed<K>& key, BeforeNew&& before_new) {
     auto [it, inserted] = slots_.try_emplace(key, 0u);
     if (inserted) {
       const uint32_t s = free_.empty() ? static_cast<uint32_t>(keys_.size()) : free_.back();
       before_new(s);
-      it->second = allocate(key);
+      it->second = allocate(*key.key);
     }
     return it->second;
   }
-  void prefetch(const K& key) const { slots_.prefetch(key); }
+  void prefetch(const Prehashed<K>& key) const { slots_.prefetch(key); }
 
   const K& key_of(uint32_t slot) const { return keys_[slot]; }
   // Keeps the row key of every key from now on. REQUIRES: no key added yet.
@@ -114,10 +115,10 @@ class KeyDirectory {
     out.append(buffer_.data(), buffer_.size());
   }
 
-  absl::flat_hash_map<K, uint32_t> slots_;
-  SlotArray<K> keys_;           // by slot; K{} for free slots
-  SlotArray<uint8_t> in_use_;   // by slot
-  std::vector<uint32_t> free_;  // released slots, reused first
+  PrehashedMap<K, uint32_t> slots_;  // hashed with hash_key: a row's hash serves twice
+  SlotArray<K> keys_;                // by slot; K{} for free slots
+  SlotArray<uint8_t> in_use_;        // by slot
+  std::vector<uint32_t> free_;       // released slots, reused first
   uint64_t allocations_ = 0;
   int encode_for_ = 0;                // max parallelism when keys are encoded
   std::vector<std::string> encoded_;  // by slot

@@ -2,12 +2,12 @@
 // partitioned by key, with its state in an InMemoryStateBackend or, with the job option
 // `state.backend = rocksdb`, a RocksDbStateBackend (chosen once, in open()).
 //
-// A batch is handled in two passes: the first resolves every row's key to its state slot (one
-// hash per row, prefetched ahead) and grows the tables once; the second sets the scope per row
-// and calls the function, prefetching the state entries a few rows ahead. Event-time timers fire
-// in on_watermark, processing-time timers in on_processing_time (the task calls it once
-// next_timer_us() has passed), both between batches; each such pass, and each batch, ends with a
-// bounded incremental cleanup of expired state and empty keys.
+// A batch is handled in two passes: the first resolves every row's key to its state slot (with
+// the hash the exchange sent, or one computed here; prefetched ahead) and grows the tables once;
+// the second sets the scope per row and calls the function, prefetching the state entries a few
+// rows ahead. Event-time timers fire in on_watermark, processing-time timers in on_processing_time
+// (the task calls it once next_timer_us() has passed), both between batches; each such pass, and
+// each batch, ends with a bounded incremental cleanup of expired state and empty keys.
 //
 // Checkpointed: backend_ (state and timers: per key group in the backend's format, cut by copy on
 // write and written on the checkpoint writer's thread, see detail/slot_cut.h; or with RocksDB
@@ -63,10 +63,14 @@ class KeyedProcessOperator final : public Operator {
     auto& in = batch_cast<T>(batch);
     const size_t n = in.rows.size();
     const T* rows = in.rows.data();
+    const uint64_t* hashes = key_hashes(in, key_fn_, hashes_);
     slots_.resize(n);
     for (size_t i = 0; i < n; ++i) {
-      if (i + kPrefetchDistance < n) backend_->prefetch(key_fn_(rows[i + kPrefetchDistance]));
-      slots_[i] = backend_->slot_of(key_fn_(rows[i]));
+      if (i + kPrefetchDistance < n) {
+        backend_->prefetch(Prehashed<K>{nullptr, hashes[i + kPrefetchDistance]});
+      }
+      const K& key = key_fn_(rows[i]);
+      slots_[i] = backend_->slot_of(Prehashed<K>{&key, hashes[i]});
     }
     backend_->prepare();
     prefetch_.clear();
@@ -201,7 +205,8 @@ class KeyedProcessOperator final : public Operator {
   std::unique_ptr<RuntimeContext> runtime_;
   SideOutputs side_;
   Batch<Out> out_batch_;
-  std::vector<uint32_t> slots_;  // of the batch's rows
+  std::vector<uint32_t> slots_;   // of the batch's rows
+  std::vector<uint64_t> hashes_;  // per row of the current batch, when it came without
   std::vector<PrefetchTarget> prefetch_;
 };
 

@@ -49,14 +49,18 @@ class KeyedStateBackend : public StateBackend {
 
   // ---- per row ----
   [[gnu::always_inline]] uint32_t slot_of(const K& key) {
+    return slot_of(Prehashed<K>{&key, hash_key(key)});
+  }
+  // The same with the key's hash_key() at hand (from the exchange: BatchBase::hashes).
+  [[gnu::always_inline]] uint32_t slot_of(const Prehashed<K>& key) {
     if (!cut_.active()) [[likely]] {
-      return keys_.slot_of(key);
+      return keys_.slot_of(key, [](uint32_t) {});
     }
     const uint32_t s = keys_.slot_of(key, [&](uint32_t fresh) { touch(fresh); });
     touch(s);
     return s;
   }
-  void prefetch(const K& key) const { keys_.prefetch(key); }
+  void prefetch(const Prehashed<K>& key) const { keys_.prefetch(key); }
   // Makes the current key `key` (adding it). For tests and tools; operators resolve a batch's
   // slots first and call prepare() once.
   void set_current_key(const K& key) {

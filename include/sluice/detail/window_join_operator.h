@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <type_traits>
+#include <vector>
 
 #include "sluice/detail/join_common.h"
 #include "sluice/detail/operator.h"
@@ -34,14 +35,16 @@ class WindowJoinOperator final : public Operator {
     if (input == 0) {
       const auto& b = batch_cast<L>(batch);
       require_times(b, "window_join", "left");
+      const uint64_t* hashes = key_hashes(b, key_l_, hashes_);
       for (size_t i = 0; i < b.rows.size(); ++i) {
-        state_.add_left(key_l_(b.rows[i]), b.times[i], b.rows[i]);
+        state_.add_left(key_l_(b.rows[i]), hashes[i], b.times[i], b.rows[i]);
       }
     } else {
       const auto& b = batch_cast<R>(batch);
       require_times(b, "window_join", "right");
+      const uint64_t* hashes = key_hashes(b, key_r_, hashes_);
       for (size_t i = 0; i < b.rows.size(); ++i) {
-        state_.add_right(key_r_(b.rows[i]), b.times[i], b.rows[i]);
+        state_.add_right(key_r_(b.rows[i]), hashes[i], b.times[i], b.rows[i]);
       }
     }
   }
@@ -85,6 +88,7 @@ class WindowJoinOperator final : public Operator {
   State state_;
   JoinOutput<Out> output_;
   int64_t peak_rows_ = 0;
+  std::vector<uint64_t> hashes_;  // per row of the current batch, when it came without
 };
 
 }  // namespace sluice::detail

@@ -32,8 +32,10 @@ class WindowJoinState {
     Key key;
     int64_t start;
     friend bool operator==(const WindowId&, const WindowId&) = default;
-    friend uint64_t sluice_hash(const WindowId& w) {
-      return mix64(hash_key(w.key) * 31 + hash_key(w.start));
+    friend uint64_t sluice_hash(const WindowId& w) { return hash_of(hash_key(w.key), w.start); }
+    // The hash of (key, start) from the key's hash_key().
+    static uint64_t hash_of(uint64_t key_hash, int64_t start) {
+      return mix64(key_hash * 31 + hash_key(start));
     }
   };
   // One (key, window) in a snapshot.
@@ -56,14 +58,21 @@ class WindowJoinState {
 
   // Holds a row until its window fires; false for a late row (dropped).
   bool add_left(const Key& key, int64_t time, const L& row) {
-    Slot* s = slot_for(key, time);
+    return add_left(key, hash_key(key), time, row);
+  }
+  bool add_right(const Key& key, int64_t time, const R& row) {
+    return add_right(key, hash_key(key), time, row);
+  }
+  // The same with `key_hash` = hash_key(key) at hand (the exchange's).
+  bool add_left(const Key& key, uint64_t key_hash, int64_t time, const L& row) {
+    Slot* s = slot_for(key, key_hash, time);
     if (s == nullptr) return false;
     s->left.push_back(row);
     ++rows_held_;
     return true;
   }
-  bool add_right(const Key& key, int64_t time, const R& row) {
-    Slot* s = slot_for(key, time);
+  bool add_right(const Key& key, uint64_t key_hash, int64_t time, const R& row) {
+    Slot* s = slot_for(key, key_hash, time);
     if (s == nullptr) return false;
     s->right.push_back(row);
     ++rows_held_;
@@ -140,14 +149,16 @@ class WindowJoinState {
  private:
   int64_t last_ms_of(int64_t start) const { return saturating_add(start, size_ - 1); }
 
-  Slot* slot_for(const Key& key, int64_t time) {
+  Slot* slot_for(const Key& key, uint64_t key_hash, int64_t time) {
     const int64_t start = window_start(time);
     const int64_t last_ms = last_ms_of(start);
     if (last_ms <= watermark_) {
       ++late_rows_;
       return nullptr;
     }
-    auto [it, inserted] = windows_.try_emplace(WindowId{key, start});
+    const WindowId id{key, start};
+    auto [it, inserted] =
+        windows_.try_emplace(Prehashed<WindowId>{&id, WindowId::hash_of(key_hash, start)});
     if (inserted) {
       if (!pool_.empty()) {
         it->second = std::move(pool_.back());
