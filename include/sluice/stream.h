@@ -20,6 +20,7 @@
 #include "sluice/detail/graph.h"
 #include "sluice/detail/keyed_process_operator.h"
 #include "sluice/detail/operators.h"
+#include "sluice/detail/split_source.h"
 #include "sluice/detail/watermark_operator.h"
 #include "sluice/join_options.h"
 #include "sluice/output_tag.h"
@@ -163,12 +164,28 @@ class Stream {
 
   // Event time: `ts_fn(row)` is the row's timestamp (ms since the epoch); each subtask (source
   // partition) generates watermarks with its own copy of `strategy` (sluice/watermarks.h), e.g.
-  // bounded_out_of_orderness(5'000).with_idleness(30'000).
+  // bounded_out_of_orderness(5'000).with_idleness(30'000). Called directly on a split source
+  // (files; detail/split_source.h), the source itself keeps a copy per split and emits the
+  // minimum over its splits (detail/split_timestamps.h).
   template <typename TsFn, typename Generator>
   Stream<T> assign_timestamps(TsFn ts_fn, WatermarkStrategy<Generator> strategy) {
     static_assert(std::is_invocable_r_v<Timestamp, TsFn, const T&>,
                   "assign_timestamps: the function must be callable as `Timestamp fn(const T&)`");
     static_assert(detail::check_watermark_generator<Generator, T>());
+    detail::NodeSpec& node = env_->graph().node(node_);
+    if (from_port_ == 0 && node.split_source && !node.source_event_time) {
+      // The source generates times and watermarks per split; the node keeps its place (and
+      // name) in the graph and passes them on.
+      node.source_event_time = true;
+      node.make_operator = [make = std::move(node.make_operator), ts_fn, strategy] {
+        std::unique_ptr<detail::Operator> op = make();
+        static_cast<detail::SplitSourceBase&>(*op).set_event_time(
+            std::make_unique<detail::SplitTimestampsFor<T, TsFn, Generator>>(ts_fn, strategy));
+        return op;
+      };
+      return add<T>("watermarks",
+                    [] { return std::make_unique<detail::SourceWatermarksOperator<T>>(); });
+    }
     return add<T>("watermarks", [ts_fn, strategy] {
       return std::make_unique<detail::WatermarkOperator<T, TsFn, Generator>>(ts_fn, strategy);
     });

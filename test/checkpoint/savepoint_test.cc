@@ -18,6 +18,7 @@
 #include "checkpoint/local_directory_store.h"
 #include "checkpoint/readings_job.h"
 #include "checkpoint/test_dir.h"
+#include "sluice/connectors/file_sources.h"
 #include "sluice/connectors/nexmark_source.h"
 #include "sluice/sluice.h"
 
@@ -167,6 +168,39 @@ void build_nexmark_job(Environment& env, const std::string& out, double rate) {
       SlowFirstSubtask<nexmark::Bid>{sinks::json_part_files<nexmark::Bid>(out), rate > 0});
 }
 
+// Seven CSV files of readings (60,000 rows in all, of unequal lengths) in a directory made once.
+const std::string& reading_files() {
+  static testing::TempDir* dir = [] {
+    auto* d = new testing::TempDir();
+    uint64_t i = 0;
+    for (int f = 0; f < 7; ++f) {
+      std::ofstream out(d->path() + "/readings-" + std::to_string(f) + ".csv");
+      const uint64_t rows = f < 6 ? 6'000 + 1'000 * static_cast<uint64_t>(f) : kRows - 51'000;
+      for (uint64_t k = 0; k < rows; ++k, ++i) {
+        const Reading r = reading_of(i);
+        out << r.sensor << "," << r.time << "," << r.value << "\n";
+      }
+    }
+    return d;
+  }();
+  return dir->path();
+}
+
+// The CSV files at the job's parallelism -> (paced runs: a map slowed down) -> exactly-once part
+// files.
+void build_file_job(Environment& env, const std::string& out, double rate) {
+  read_csv(env, reading_files(),
+           [](const CsvRow& r) {
+             return Reading{static_cast<uint64_t>(r.int64(0)), r.int64(1), r.int64(2)};
+           })
+      .map([slow = rate > 0](const Reading& r) {
+        // About 2 s for all rows on two workers: each run is stopped while reading.
+        if (slow && r.time % 80 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return Sum{r.sensor, r.time, r.value};
+      })
+      .sink(sinks::json_part_files<Sum>(out));
+}
+
 using JobBuilder = void (*)(Environment&, const std::string&, double);
 
 // Runs `build`'s job at parallelisms[0], stops it with a savepoint midway, resumes it from there
@@ -239,6 +273,8 @@ TEST(Savepoint, GeneratorJobResumesAtParallelism2To3To1) {
   resume_at(build_rescaled_job, {2, 3, 1});
 }
 TEST(Savepoint, NexmarkJobResumesAtParallelism2To3To1) { resume_at(build_nexmark_job, {2, 3, 1}); }
+// File sources: every file a split, its position restored wherever it goes.
+TEST(Savepoint, FileJobResumesAtParallelism2To3To1) { resume_at(build_file_job, {2, 3, 1}); }
 
 }  // namespace
 }  // namespace sluice

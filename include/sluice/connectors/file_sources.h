@@ -11,7 +11,8 @@
 // The path spec is a file, a directory (its regular, non-hidden files), a glob, "-" or "stdin"
 // for standard input, or "fd:N" for an inherited descriptor (see detail/line_reader.h). Files are
 // listed once, sorted by name, when the job starts; with p subtasks, subtask s reads the files
-// i ≡ s (mod p) of that list, each from its first line to its last. Standard input and "fd:N" are
+// i ≡ s (mod p) of that list, one after another, each from its first line to its last. Standard
+// input and "fd:N" are
 // read by subtask 0 alone, without ever blocking a worker: when no complete line is available the
 // source goes idle and polls again a few milliseconds later.
 //
@@ -29,11 +30,20 @@
 // Errors that are not about one record (a missing path, an unreadable file) fail the job when it
 // starts or when reading reaches the file.
 //
-// Checkpoints. A file source is replayable: each subtask's position (the file it reads, by index
-// in the sorted list and by name, its byte offset and line number) is in every checkpoint and
-// savepoint, and a restore seeks back there, so with part-file sinks the output is exactly once.
-// The position restores at the same parallelism only, and the files must not change meanwhile.
-// Standard input and "fd:N" are not replayable (see docs/checkpoints.md).
+// Checkpoints. A file source is replayable: each file is a split (detail/split_source.h) whose
+// position — the byte offset after the last line emitted and its line number, or finished — is
+// in every checkpoint and savepoint under the file's path. A restore, at any parallelism, deals
+// the files out again and each goes on where it was, so with part-file sinks the output is
+// exactly once. The files must not change meanwhile; a file added since is read from its start,
+// one being read that is gone fails the restore. Standard input and "fd:N" are not replayable
+// (see docs/checkpoints.md).
+//
+// Event time. `assign_timestamps(ts_fn, strategy)` called directly on the stream a read_* returns
+// gives the source the function: it keeps a watermark per file and emits the minimum over the
+// files its subtask has not finished, so rows of a file far behind the others in event time are
+// not late (a file not reached yet holds the watermark back too: windows fire as the subtask's
+// last files are read). Called after another operator, it generates one watermark per subtask as
+// for any stream.
 #pragma once
 
 #include <string>
@@ -65,10 +75,12 @@ auto read_csv(Environment& env, const std::string& spec, F parse,
   auto shared = detail::FileSourceShared::make(spec, options, "read_csv");
   const char delimiter = options.delimiter;
   const bool header = options.header;
-  return env.add_source<Row>(shared->name(), options.parallelism, [=] {
+  Stream<Row> rows = env.add_source<Row>(shared->name(), options.parallelism, [=] {
     return std::make_unique<detail::FileSource<Row, Format>>(shared,
                                                              Format(parse, delimiter, header));
   });
+  env.graph().node(rows.node()).split_source = true;
+  return rows;
 }
 
 // Rows `parse(row)` for each JSON line; `parse` is `T fn(const JsonRow&)`. T is deduced from parse
@@ -83,9 +95,11 @@ auto read_json(Environment& env, const std::string& spec, F parse,
   static_assert(!std::is_void_v<Row>, "read_json: the parse function must return the row");
   using Format = detail::JsonFormat<Row, F>;
   auto shared = detail::FileSourceShared::make(spec, options, "read_json");
-  return env.add_source<Row>(shared->name(), options.parallelism, [shared, parse] {
+  Stream<Row> rows = env.add_source<Row>(shared->name(), options.parallelism, [shared, parse] {
     return std::make_unique<detail::FileSource<Row, Format>>(shared, Format(parse));
   });
+  env.graph().node(rows.node()).split_source = true;
+  return rows;
 }
 
 }  // namespace sluice

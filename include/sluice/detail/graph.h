@@ -46,6 +46,11 @@ struct NodeSpec {
   std::optional<std::string> uid;
   int parallelism = 1;
   bool is_source = false;
+  // A split source (split_source.h): assign_timestamps called on it hands the source its
+  // function and strategy (per-split watermarks) instead of chaining a watermark operator;
+  // `source_event_time` records that it did, so a second call chains one as for any stream.
+  bool split_source = false;
+  bool source_event_time = false;
   bool chain_with_upstream = true;
   std::function<std::unique_ptr<Operator>()> make_operator;
   std::vector<int> in_edges;

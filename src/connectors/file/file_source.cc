@@ -75,133 +75,131 @@ Status FileSourceShared::open() {
   return open_status_;
 }
 
-FileSourceBase::FileSourceBase(std::shared_ptr<FileSourceShared> shared)
-    : shared_(std::move(shared)) {}
-
-FileSourceBase::~FileSourceBase() {
+FileSplits::~FileSplits() {
   // A failed or cancelled job still leaves its dead letters on disk.
   if (DeadLetterWriter* dl = shared_->dead_letters()) (void)dl->flush();
 }
 
-void FileSourceBase::open() {
+SplitSourceBase::Options FileSplits::options(const FileSourceShared& shared) {
+  SplitSourceBase::Options options;
+  options.bounded = true;
+  options.batches_per_turn = 0;  // a file to its end before the next one is opened
+  options.poll_delay_us = kStreamPollDelayUs;
+  options.replayable = !is_stream_spec(shared.spec());
+  return options;
+}
+
+std::vector<std::string> FileSplits::list() {
   Status status = shared_->open();
   if (!status.is_ok()) throw std::runtime_error(status.message());
-  next_file_ = static_cast<size_t>(info_.subtask);
-  if (shared_->is_stream() && info_.subtask != 0) exhausted_ = true;
+  if (shared_->is_stream()) return {shared_->spec()};
+  return shared_->files();
 }
 
-bool FileSourceBase::open_next_file() {
-  reader_.reset();
-  const bool stream = shared_->is_stream();
-  if (next_file_ >= (stream ? 1 : shared_->files().size())) return false;
+std::unique_ptr<LineReader> FileSplits::open(const SourceSplit& split) const {
   LineReader::Options options;
   options.buffer_size = kReadBufferSize;
-  auto reader = LineReader::open(
-      stream ? shared_->spec() : literal_spec(shared_->files()[next_file_]), options);
+  auto reader =
+      LineReader::open(shared_->is_stream() ? shared_->spec() : literal_spec(split.id), options);
   if (!reader.is_ok()) throw std::runtime_error(reader.status().message());
-  reader_ = std::move(reader).value();
-  current_file_ = next_file_;
-  next_file_ += stream ? 1 : static_cast<size_t>(info_.parallelism);
-  if (resume_offset_ > 0 || resume_line_ > 0) {
-    Status resumed = reader_->resume_at(resume_offset_, resume_line_);
-    if (!resumed.is_ok()) throw std::runtime_error(resumed.message());
-    resume_offset_ = resume_line_ = 0;
+  if (!split.position.empty()) {
+    StateReader r(split.position);
+    const uint64_t offset = r.read<uint64_t>();
+    const uint64_t line = r.read<uint64_t>();
+    if (r.failed() || !r.at_end()) {
+      throw std::runtime_error("the checkpointed position of " + split.id + " is malformed");
+    }
+    if (offset > 0 || line > 0) {
+      Status resumed = reader.value()->resume_at(offset, line);
+      if (!resumed.is_ok()) throw std::runtime_error(resumed.message());
+    }
   }
-  return true;
+  return std::move(reader).value();
 }
 
-void FileSourceBase::snapshot_state(uint64_t, OperatorSnapshot& out) {
-  if (shared_->is_stream()) {
-    out.offsets = "standard input (not replayable)";
-    return;
-  }
-  // Between polls every line read has been emitted: the reader's position is the cut.
-  const bool reading = reader_ != nullptr;
-  const uint64_t index = reading ? current_file_ : next_file_;
-  const uint64_t offset = reading ? reader_->byte_offset() : 0;
-  const uint64_t line = reading ? reader_->line_number() : 0;
-  const std::string name = index < shared_->files().size() ? shared_->files()[index] : "";
-  StateWriter w(&out.operator_state);
-  w.write(exhausted_);
-  w.write(index);
-  w.write(name);
-  w.write(offset);
-  w.write(line);
-  out.offsets = exhausted_ ? std::string("at the end")
-                           : fmt::format("file {} byte {} line {}", name, offset, line);
+void FileSplits::encode_position(const LineReader& reader, std::vector<char>& out) {
+  StateWriter w(&out);
+  w.write(reader.byte_offset());
+  w.write(reader.line_number());
 }
 
-Status FileSourceBase::restore_state(const OperatorRestore& in) {
-  if (shared_->is_stream()) return Status::ok();  // nothing to replay: read on from here
-  uint64_t index = 0, offset = 0, line = 0;
-  std::string name;
-  bool exhausted = false;
-  Status s =
-      read_own_state(in, info_.subtask, info_.parallelism, info_.display(), [&](StateReader& r) {
-        r.read(exhausted);
-        r.read(index);
-        r.read(name);
-        r.read(offset);
-        r.read(line);
-      });
-  if (!s.is_ok() || in.operator_states[static_cast<size_t>(info_.subtask)].empty()) return s;
+std::string FileSplits::describe(const SourceSplit& split) const {
+  if (shared_->is_stream()) return "standard input (not replayable)";
+  if (split.position.empty()) return "byte 0 line 0";
+  StateReader r(split.position);
+  const uint64_t offset = r.read<uint64_t>();
+  const uint64_t line = r.read<uint64_t>();
+  return fmt::format("byte {} line {}", offset, line);
+}
+
+Status FileSplits::accept_restored(const SourceSplit& split, bool listed,
+                                   const std::string& op) const {
+  if (listed) return Status::ok();
+  return Status::invalid_argument(
+      fmt::format("operator {}: the checkpoint was reading '{}' ({}); the input no longer lists "
+                  "it (files removed or renamed since?)",
+                  op, split.id, describe(split)));
+}
+
+Result<std::vector<SubtaskSplits>> FileSplits::read_legacy_state(const OperatorRestore& in,
+                                                                 const std::string& op) const {
   const std::vector<std::string>& files = shared_->files();
-  // Past the end of the list (a subtask without files) the name is empty.
-  const std::string listed = index < files.size() ? files[index] : std::string();
-  if (!exhausted && listed != name) {
-    return Status::invalid_argument(fmt::format(
-        "operator {}: the checkpoint was reading '{}' as file {} of its input; the input now "
-        "lists {} there (files added or removed since?)",
-        info_.display(), name, index, listed.empty() ? "nothing" : "'" + listed + "'"));
-  }
-  reader_.reset();
-  exhausted_ = exhausted;
-  next_file_ = static_cast<size_t>(index);
-  resume_offset_ = offset;
-  resume_line_ = line;
-  return Status::ok();
-}
-
-FileSourceBase::Next FileSourceBase::next_line(std::string_view& line) {
-  while (!exhausted_) {
-    if (reader_ == nullptr && !open_next_file()) {
-      exhausted_ = true;
-      break;
+  const size_t old_parallelism = in.operator_states.size();
+  std::vector<SubtaskSplits> old(old_parallelism);
+  for (size_t o = 0; o < old_parallelism; ++o) {
+    const std::vector<char>& bytes = in.operator_states[o];
+    bool exhausted = false;
+    uint64_t index = 0, offset = 0, line = 0;
+    std::string name;
+    if (!bytes.empty()) {
+      StateReader r(bytes);
+      r.read(exhausted);
+      r.read(index);
+      r.read(name);
+      r.read(offset);
+      r.read(line);
+      if (r.failed() || !r.at_end()) {
+        return Status::invalid_argument(
+            fmt::format("operator {}: the position of old subtask {}: truncated or malformed state",
+                        op, o + 1));
+      }
+      // Past the end of the list (a subtask without files) the name is empty.
+      const std::string listed = index < files.size() ? files[index] : std::string();
+      if (!exhausted && listed != name) {
+        return Status::invalid_argument(fmt::format(
+            "operator {}: the checkpoint was reading '{}' as file {} of its input; the input now "
+            "lists {} there (files added or removed since?)",
+            op, name, index, listed.empty() ? "nothing" : "'" + listed + "'"));
+      }
     }
-    switch (reader_->next(line)) {
-      case LineReader::ReadStatus::kLine:
-        return Next::kLine;
-      case LineReader::ReadStatus::kWouldBlock:
-        return Next::kWouldBlock;
-      case LineReader::ReadStatus::kEnd:
-        if (!reader_->status().is_ok()) throw std::runtime_error(reader_->status().message());
-        if (!open_next_file()) exhausted_ = true;
-        break;
+    // Subtask o read the files o, o + p, o + 2p… in that order.
+    for (size_t i = o; i < files.size(); i += old_parallelism) {
+      SourceSplit split{files[i], {}, false};
+      if (!bytes.empty() && (exhausted || i < index)) {
+        split.finished = true;
+      } else if (!bytes.empty() && i == index && (offset > 0 || line > 0)) {
+        StateWriter w(&split.position);
+        w.write(offset);
+        w.write(line);
+      }
+      old[o].splits.push_back(std::move(split));
     }
   }
-  return Next::kEnd;
+  return old;
 }
 
-const std::string& FileSourceBase::current_file() const {
-  static const std::string kNone;
-  return reader_ != nullptr ? reader_->current_file() : kNone;
-}
-
-uint64_t FileSourceBase::line_number() const {
-  return reader_ != nullptr ? reader_->line_number() : 0;
-}
-
-void FileSourceBase::reject(std::string_view reason, std::string_view raw_line) {
+void FileSplits::reject(const OperatorInfo& info, const LineReader& reader, std::string_view reason,
+                        std::string_view raw_line) {
   ++bad_;
   switch (shared_->options().on_bad_record) {
     case BadRecordPolicy::kFail:
       throw std::runtime_error(
-          fmt::format("{} line {}: {}", current_file(), line_number(), reason));
+          fmt::format("{} line {}: {}", reader.current_file(), reader.line_number(), reason));
     case BadRecordPolicy::kSkip:
       break;
     case BadRecordPolicy::kDeadLetter: {
-      Status status = shared_->dead_letters()->write(info_.name, current_file(), line_number(),
-                                                     reason, raw_line);
+      Status status = shared_->dead_letters()->write(info.name, reader.current_file(),
+                                                     reader.line_number(), reason, raw_line);
       if (!status.is_ok()) throw std::runtime_error(status.message());
       ++dead_letters_;
       break;
@@ -209,33 +207,30 @@ void FileSourceBase::reject(std::string_view reason, std::string_view raw_line) 
   }
 }
 
-void FileSourceBase::publish(uint64_t records) {
-  if (metrics_ != nullptr) {
-    metrics_->bad_records.add(bad_);
-    metrics_->dead_lettered.add(dead_letters_);
+void FileSplits::publish(OperatorMetrics* metrics, uint64_t records) {
+  if (metrics != nullptr) {
+    metrics->bad_records.add(bad_);
+    metrics->dead_lettered.add(dead_letters_);
   }
-  SourceMetrics* metrics = shared_->options().metrics;
-  if (metrics == nullptr) {
+  SourceMetrics* counters = shared_->options().metrics;
+  if (counters == nullptr) {
     bad_ = dead_letters_ = 0;
     return;
   }
-  if (records > 0) metrics->records.fetch_add(records, std::memory_order_relaxed);
-  if (bad_ > 0) metrics->bad_records.fetch_add(bad_, std::memory_order_relaxed);
-  if (dead_letters_ > 0) metrics->dead_letters.fetch_add(dead_letters_, std::memory_order_relaxed);
+  if (records > 0) counters->records.fetch_add(records, std::memory_order_relaxed);
+  if (bad_ > 0) counters->bad_records.fetch_add(bad_, std::memory_order_relaxed);
+  if (dead_letters_ > 0) {
+    counters->dead_letters.fetch_add(dead_letters_, std::memory_order_relaxed);
+  }
   bad_ = dead_letters_ = 0;
 }
 
-void FileSourceBase::finish() {
-  publish(0);
+void FileSplits::finish(OperatorMetrics* metrics) {
+  publish(metrics, 0);
   if (DeadLetterWriter* dl = shared_->dead_letters()) {
     Status status = dl->flush();
     if (!status.is_ok()) throw std::runtime_error(status.message());
   }
-}
-
-SourceState FileSourceBase::idle(int64_t now_us) {
-  next_poll_us_ = now_us + kStreamPollDelayUs;
-  return SourceState::kIdle;
 }
 
 }  // namespace sluice::detail
@@ -245,10 +240,13 @@ namespace sluice {
 Stream<std::string> read_text(Environment& env, const std::string& spec,
                               const FileSourceOptions& options) {
   auto shared = detail::FileSourceShared::make(spec, options, "read_text");
-  return env.add_source<std::string>(shared->name(), options.parallelism, [shared] {
-    return std::make_unique<detail::FileSource<std::string, detail::TextFormat>>(
-        shared, detail::TextFormat());
-  });
+  Stream<std::string> lines =
+      env.add_source<std::string>(shared->name(), options.parallelism, [shared] {
+        return std::make_unique<detail::FileSource<std::string, detail::TextFormat>>(
+            shared, detail::TextFormat());
+      });
+  env.graph().node(lines.node()).split_source = true;
+  return lines;
 }
 
 }  // namespace sluice
