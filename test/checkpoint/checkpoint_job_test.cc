@@ -58,8 +58,12 @@ TEST(CheckpointJob, CheckpointsCompleteWhileTheJobRuns) {
   EXPECT_EQ(stats.restored_from, 0u);
   const auto ids = checkpoint::LocalDirectoryStore(dir.path()).complete_ids();
   EXPECT_LE(ids.size(), 3u);  // checkpoint.retain
-  // The newest is the final one; ids also go to checkpoints abandoned when the input ended.
-  EXPECT_EQ(ids.back(), stats.checkpoints_completed + stats.checkpoints_failed);
+  // The newest is the final one; ids also go to checkpoints that failed, and to one triggered
+  // just as the last task finished, which the final checkpoint replaces (neither completed nor
+  // failed: the job ending is no failure).
+  const uint64_t counted = stats.checkpoints_completed + stats.checkpoints_failed;
+  EXPECT_GE(ids.back(), counted);
+  EXPECT_LE(ids.back(), counted + 1);
 }
 
 TEST(CheckpointJob, AFailedJobRestartsFromTheLatestCheckpointWithoutCountingTwice) {
