@@ -173,14 +173,15 @@ class Stream {
                   "assign_timestamps: the function must be callable as `Timestamp fn(const T&)`");
     static_assert(detail::check_watermark_generator<Generator, T>());
     detail::NodeSpec& node = env_->graph().node(node_);
-    if (from_port_ == 0 && node.split_source && !node.source_event_time) {
+    if (from_port_ == 0 && node.give_split_timestamps && !node.source_event_time) {
       // The source generates times and watermarks per split; the node keeps its place (and
       // name) in the graph and passes them on.
       node.source_event_time = true;
-      node.make_operator = [make = std::move(node.make_operator), ts_fn, strategy] {
+      node.make_operator = [make = std::move(node.make_operator), give = node.give_split_timestamps,
+                            ts_fn, strategy] {
         std::unique_ptr<detail::Operator> op = make();
-        static_cast<detail::SplitSourceBase&>(*op).set_event_time(
-            std::make_unique<detail::SplitTimestampsFor<T, TsFn, Generator>>(ts_fn, strategy));
+        give(*op,
+             std::make_unique<detail::SplitTimestampsFor<T, TsFn, Generator>>(ts_fn, strategy));
         return op;
       };
       return add<T>("watermarks",

@@ -79,7 +79,7 @@ auto read_csv(Environment& env, const std::string& spec, F parse,
     return std::make_unique<detail::FileSource<Row, Format>>(shared,
                                                              Format(parse, delimiter, header));
   });
-  env.graph().node(rows.node()).split_source = true;
+  detail::mark_split_source(env.graph().node(rows.node()));
   return rows;
 }
 
@@ -98,7 +98,7 @@ auto read_json(Environment& env, const std::string& spec, F parse,
   Stream<Row> rows = env.add_source<Row>(shared->name(), options.parallelism, [shared, parse] {
     return std::make_unique<detail::FileSource<Row, Format>>(shared, Format(parse));
   });
-  env.graph().node(rows.node()).split_source = true;
+  detail::mark_split_source(env.graph().node(rows.node()));
   return rows;
 }
 

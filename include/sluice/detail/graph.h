@@ -17,6 +17,8 @@
 
 namespace sluice::detail {
 
+class SplitTimestamps;  // split_timestamps.h
+
 struct ExchangeSpec {
   Partitioning partitioning = Partitioning::kForward;  // as executed (see job_runner.h)
   int consumer_parallelism = 1;
@@ -46,10 +48,12 @@ struct NodeSpec {
   std::optional<std::string> uid;
   int parallelism = 1;
   bool is_source = false;
-  // A split source (split_source.h): assign_timestamps called on it hands the source its
-  // function and strategy (per-split watermarks) instead of chaining a watermark operator;
-  // `source_event_time` records that it did, so a second call chains one as for any stream.
-  bool split_source = false;
+  // Set on a split source (mark_split_source() in split_source.h): assign_timestamps called on
+  // it hands the source its function and strategy this way (per-split watermarks) instead of
+  // chaining a watermark operator; `source_event_time` records that it did, so a second call
+  // chains one as for any stream. A function rather than a cast in the API's templates, so that
+  // only programs with split sources refer to the connectors' classes.
+  std::function<void(Operator&, std::unique_ptr<SplitTimestamps>)> give_split_timestamps;
   bool source_event_time = false;
   bool chain_with_upstream = true;
   std::function<std::unique_ptr<Operator>()> make_operator;

@@ -42,6 +42,7 @@
 #include <utility>
 #include <vector>
 
+#include "sluice/detail/graph.h"
 #include "sluice/detail/operator.h"
 #include "sluice/detail/source_split.h"
 #include "sluice/detail/split_positions.h"
@@ -195,6 +196,14 @@ class SplitSource : public SplitSourceBase {
   std::vector<std::unique_ptr<SplitReader<T>>> readers_;  // by slot
   Batch<T> batch_;
 };
+
+// Makes `node` (a source whose operator is a SplitSourceBase) a split source for
+// assign_timestamps (NodeSpec::give_split_timestamps).
+inline void mark_split_source(NodeSpec& node) {
+  node.give_split_timestamps = [](Operator& op, std::unique_ptr<SplitTimestamps> timestamps) {
+    static_cast<SplitSourceBase&>(op).set_event_time(std::move(timestamps));
+  };
+}
 
 // Stands where assign_timestamps would chain its WatermarkOperator when it handed the function
 // to a split source instead: rows, watermarks and idleness pass through unchanged.

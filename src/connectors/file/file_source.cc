@@ -245,7 +245,7 @@ Stream<std::string> read_text(Environment& env, const std::string& spec,
         return std::make_unique<detail::FileSource<std::string, detail::TextFormat>>(
             shared, detail::TextFormat());
       });
-  env.graph().node(lines.node()).split_source = true;
+  detail::mark_split_source(env.graph().node(lines.node()));
   return lines;
 }
 
