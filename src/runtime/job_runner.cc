@@ -507,8 +507,7 @@ Status JobRunner::restore(const LoadedCheckpoint& cp) {
         "for the life of a job)",
         cp.dir, cp.max_parallelism, options_.max_parallelism));
   }
-  SLUICE_ASSIGN_OR_RETURN(const std::vector<const NodeState*> matched,
-                          match_operators(cp));
+  SLUICE_ASSIGN_OR_RETURN(const std::vector<const NodeState*> matched, match_operators(cp));
   for (auto& t : tasks_) {
     for (size_t i = 0; i < t->op_count(); ++i) {
       const int node = t->nodes()[i];
@@ -549,8 +548,7 @@ bool holds_state(const NodeState& n) {
 
 }  // namespace
 
-Result<std::vector<const NodeState*>> JobRunner::match_operators(
-    const LoadedCheckpoint& cp) const {
+Result<std::vector<const NodeState*>> JobRunner::match_operators(const LoadedCheckpoint& cp) const {
   std::vector<const NodeState*> matched(static_cast<size_t>(graph_.node_count()));
   if (!cp.has_operator_ids) {  // format 1: the job must have the same operators in the same order
     for (const auto& [node, state] : cp.nodes) {

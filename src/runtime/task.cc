@@ -180,8 +180,7 @@ bool Task::run_finished() {
 
 bool Task::has_checkpoint_work() const {
   if (control_ == nullptr) return false;
-  return control_->completed_id() > notified_ ||
-         control_->abandoned_count() > abandoned_seen_ ||
+  return control_->completed_id() > notified_ || control_->abandoned_count() > abandoned_seen_ ||
          (commit_due_us_ != INT64_MAX && monotonic_us() >= commit_due_us_) ||
          (ended_ && control_->trigger_id() > last_barrier_);
 }
@@ -428,8 +427,8 @@ bool Task::has_work(int64_t now_us) {
   if (ended_) return true;
   if (now_us >= exchanges_.flush_deadline()) return true;
   if (now_us >= next_timer_us()) return true;
-  if (control_ != nullptr && (control_->completed_id() > notified_ ||
-                                  control_->abandoned_count() > abandoned_seen_)) {
+  if (control_ != nullptr &&
+      (control_->completed_id() > notified_ || control_->abandoned_count() > abandoned_seen_)) {
     return true;
   }
   if (now_us >= commit_due_us_) return true;

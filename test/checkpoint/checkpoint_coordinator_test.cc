@@ -21,8 +21,7 @@ TEST(CheckpointCoordinator, AbandonedCheckpointsAreListedForTheTasks) {
   auto store = std::make_unique<LocalDirectoryStore>(dir.path());
   LocalDirectoryStore* disk = store.get();
   CheckpointCoordinator c(CheckpointConfig{kIntervalUs, dir.path(), 3, kTimeoutUs}, 128,
-                          {{0, "sink", 1, "sink"}}, /*tasks=*/1, /*first_id=*/1,
-                          std::move(store));
+                          {{0, "sink", 1, "sink"}}, /*tasks=*/1, /*first_id=*/1, std::move(store));
   EXPECT_FALSE(c.tick(1));
   ASSERT_TRUE(c.tick(2'000));
   ASSERT_EQ(c.trigger_id(), 1u);

@@ -26,7 +26,6 @@
 namespace sluice {
 namespace {
 
-
 using testing::kReadings;
 using testing::published;
 using testing::Reading;
